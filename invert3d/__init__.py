@@ -1,0 +1,1 @@
+"""invert3d: faithful single-photo 3D GAN inversion by pseudo-multi-view optimization."""
