@@ -79,10 +79,12 @@ def modulated_conv2d(
     resample_filter: torch.Tensor | None = None,
     padding: int = 0,
 ) -> torch.Tensor:
-    """StyleGAN2 modulated convolution, computed as one grouped convolution per batch.
+    """StyleGAN2 modulated convolution.
 
     x: [N, I, H, W]; weight: [O, I, k, k]; styles: [N, I]. With ``up`` the output is [N, O, 2H, 2W]:
     a stride-2 transposed convolution followed by the 4x4 FIR low-pass (gain 4), StyleGAN2's ``up=2`` path.
+    A single sample folds the styles into the weights (StyleGAN2's fused path); a batch scales the activations
+    before and after one shared-weight convolution instead, which keeps channels-last inputs channels-last.
     Float16 inputs are pre-normalized against overflow as in StyleGAN2.
     """
     n = x.shape[0]
@@ -90,18 +92,26 @@ def modulated_conv2d(
     if x.dtype == torch.float16 and demodulate:
         weight = weight * (1 / math.sqrt(in_ch * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True))
         styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
-    w = weight.unsqueeze(0) * styles.reshape(n, 1, in_ch, 1, 1)  # [N, O, I, k, k]
-    if demodulate:
-        dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
-        w = w * dcoefs.reshape(n, out_ch, 1, 1, 1)
-    x = x.reshape(1, n * in_ch, *x.shape[2:])
-    if not up:
-        w = w.reshape(n * out_ch, in_ch, kh, kw).to(x.dtype)
-        y = F.conv2d(x, w, padding=padding, groups=n)
-        return y.reshape(n, out_ch, *y.shape[2:])
-    # Transposed convolution wants [N*I, O, k, k]; the result is [*, 2H+1, 2W+1] for a 3x3 kernel, and the
-    # 4x4 low-pass with padding 1 brings it to exactly [2H, 2W].
-    w = w.transpose(1, 2).reshape(n * in_ch, out_ch, kh, kw).to(x.dtype)
-    y = F.conv_transpose2d(x, w, stride=2, groups=n)
-    y = y.reshape(n, out_ch, *y.shape[2:])
-    return filter2d(y, resample_filter, pad=(kw - 1) // 2, gain=4.0)
+    fused = n == 1
+    dcoefs = None
+    if demodulate or fused:
+        w = weight.unsqueeze(0) * styles.reshape(n, 1, in_ch, 1, 1)  # [N, O, I, k, k]
+        if demodulate:
+            dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
+    if fused:
+        if dcoefs is not None:
+            w = w * dcoefs.reshape(1, out_ch, 1, 1, 1)
+        w = w[0]
+    else:
+        x = x * styles.to(x.dtype).reshape(n, in_ch, 1, 1)
+        w = weight
+    w = w.to(x.dtype)
+    if up:
+        # [*, 2H+1, 2W+1] for a 3x3 kernel; the 4x4 low-pass with padding 1 brings it to exactly [2H, 2W].
+        y = F.conv_transpose2d(x, w.transpose(0, 1), stride=2)
+        y = filter2d(y, resample_filter, pad=(kw - 1) // 2, gain=4.0)
+    else:
+        y = F.conv2d(x, w, padding=padding)
+    if not fused and dcoefs is not None:
+        y = y * dcoefs.to(y.dtype).reshape(n, out_ch, 1, 1)
+    return y

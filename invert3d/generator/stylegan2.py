@@ -163,15 +163,17 @@ class SynthesisBlock(nn.Module):
         """ws: [N, num_conv + 1, w_dim]; x: [N, C, R/2, R/2] (or R/R for no-up); returns (x, img) at R."""
         w_iter: Iterator[torch.Tensor] = iter(ws.unbind(dim=1))
         dtype = torch.float16 if self.use_fp16 and ws.device.type == "cuda" else torch.float32
+        # Channels-last activations: oneDNN's (transposed) convolutions are up to 3x faster on them.
+        layout = torch.channels_last
         if self.in_channels == 0:
-            x = self.const.to(dtype).unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
+            x = self.const.to(dtype).unsqueeze(0).expand(ws.shape[0], -1, -1, -1).contiguous(memory_format=layout)
             x = self.conv1(x, next(w_iter), noise_mode)
         else:
-            x = self.conv0(x.to(dtype), next(w_iter), noise_mode)
+            x = self.conv0(x.to(dtype).contiguous(memory_format=layout), next(w_iter), noise_mode)
             x = self.conv1(x, next(w_iter), noise_mode)
         if img is not None and self.upsample:
             img = upsample2d(img, self.resample_filter)
-        y = self.torgb(x, next(w_iter)).to(torch.float32)
+        y = self.torgb(x, next(w_iter)).to(torch.float32).contiguous()
         img = y if img is None else img + y
         return x, img
 
