@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
@@ -14,6 +11,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from invert3d.errors import CheckpointError
+from invert3d.files import atomic_dir
 from invert3d.generator import GeneratorConfig, TriPlaneGenerator
 
 CONFIG_NAME = "config.json"
@@ -27,21 +25,12 @@ def is_native_checkpoint(path: Path) -> bool:
 
 def save_generator(G: TriPlaneGenerator, out_dir: str | Path, extra: dict | None = None) -> Path:
     """Write ``G`` to ``out_dir`` atomically (a half-written folder never appears under that name)."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in G.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS_NAME), metadata={"format": FORMAT_TAG})
         meta = {"format": FORMAT_TAG, "generator": G.cfg.to_dict(), **(extra or {})}
         (tmp / CONFIG_NAME).write_text(json.dumps(meta, indent=2))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return out_dir
+    return Path(out_dir)
 
 
 def load_native(path: Path) -> TriPlaneGenerator:

@@ -1,0 +1,3 @@
+from invert3d.cli import main
+
+main()

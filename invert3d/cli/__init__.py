@@ -1,0 +1,26 @@
+"""The ``invert3d`` command. Errors in the user's input print one line and exit with status 2."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from invert3d.cli.convert import convert
+from invert3d.cli.sample import sample
+from invert3d.errors import Invert3dError
+from invert3d.runtime import tune_allocator
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Single-photo 3D GAN inversion (EG3D) by pseudo-multi-view optimization.")
+app.command()(sample)
+app.command()(convert)
+
+
+def main() -> None:
+    tune_allocator()
+    try:
+        app()
+    except Invert3dError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
