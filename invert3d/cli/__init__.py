@@ -9,7 +9,7 @@ import typer
 from invert3d.cli.convert import convert
 from invert3d.cli.sample import sample
 from invert3d.errors import Invert3dError
-from invert3d.runtime import tune_allocator
+from invert3d.runtime import tune_runtime
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Single-photo 3D GAN inversion (EG3D) by pseudo-multi-view optimization.")
@@ -18,7 +18,7 @@ app.command()(convert)
 
 
 def main() -> None:
-    tune_allocator()
+    tune_runtime()
     try:
         app()
     except Invert3dError as exc:

@@ -1,4 +1,4 @@
-"""Functional building blocks of the StyleGAN2 backbone: FIR resampling, bias + activation, modulated convolution.
+"""Functional building blocks of the StyleGAN2 backbone: FIR resampling and modulated convolution.
 
 All functions work on NCHW tensors of any floating dtype. The resampling filter is the 4-tap binomial
 [1, 3, 3, 1] as a normalized 4x4 outer product; upsampling by 2 inserts zeros and low-passes with that filter
@@ -23,32 +23,6 @@ def binomial_filter(taps: tuple[float, ...] = (1.0, 3.0, 3.0, 1.0)) -> torch.Ten
     return f / f.sum()
 
 
-def bias_act(
-    x: torch.Tensor,
-    bias: torch.Tensor | None,
-    activation: str = "linear",
-    gain: float | None = None,
-    clamp: float | None = None,
-) -> torch.Tensor:
-    """x + bias (broadcast over dim 1), then activation, then gain, then clamp to [-clamp, clamp].
-
-    activation is 'linear' (default gain 1) or 'lrelu' (slope 0.2, default gain sqrt 2).
-    """
-    if bias is not None:
-        shape = [1, -1] + [1] * (x.ndim - 2)
-        x = x + bias.to(x.dtype).reshape(shape)
-    if activation == "lrelu":
-        x = F.leaky_relu(x, LRELU_SLOPE)
-        gain = LRELU_GAIN if gain is None else gain
-    elif activation != "linear":
-        raise ValueError(f"unknown activation {activation!r}")
-    if gain is not None and gain != 1:
-        x = x * gain
-    if clamp is not None and clamp >= 0:
-        x = x.clamp(-clamp, clamp)
-    return x
-
-
 def _depthwise(f: torch.Tensor, channels: int, dtype: torch.dtype) -> torch.Tensor:
     return f.to(dtype)[None, None].expand(channels, 1, *f.shape)
 
@@ -64,10 +38,11 @@ def upsample2d(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     return F.conv_transpose2d(x, k, stride=2, padding=1, groups=c)
 
 
-def filter2d(x: torch.Tensor, f: torch.Tensor, pad: int, gain: float = 1.0) -> torch.Tensor:
-    """Depthwise FIR filtering with symmetric zero padding ``pad`` on every side."""
+def filter2d(x: torch.Tensor, f: torch.Tensor, pad: int, gain: float = 1.0, bias: torch.Tensor | None = None
+             ) -> torch.Tensor:
+    """Depthwise FIR filtering with symmetric zero padding ``pad`` on every side, plus an optional bias [C]."""
     c = x.shape[1]
-    return F.conv2d(x, _depthwise(f * gain, c, x.dtype), padding=pad, groups=c)
+    return F.conv2d(x, _depthwise(f * gain, c, x.dtype), bias=bias, padding=pad, groups=c)
 
 
 def modulated_conv2d(
@@ -78,13 +53,16 @@ def modulated_conv2d(
     up: bool = False,
     resample_filter: torch.Tensor | None = None,
     padding: int = 0,
+    bias: torch.Tensor | None = None,
+    gain: float = 1.0,
 ) -> torch.Tensor:
-    """StyleGAN2 modulated convolution.
+    """StyleGAN2 modulated convolution, then ``+ bias`` and ``* gain``: gain * (conv(x, w * s) + bias).
 
-    x: [N, I, H, W]; weight: [O, I, k, k]; styles: [N, I]. With ``up`` the output is [N, O, 2H, 2W]:
+    x: [N, I, H, W]; weight: [O, I, k, k]; styles: [N, I]; bias: [O]. With ``up`` the output is [N, O, 2H, 2W]:
     a stride-2 transposed convolution followed by the 4x4 FIR low-pass (gain 4), StyleGAN2's ``up=2`` path.
-    A single sample folds the styles into the weights (StyleGAN2's fused path); a batch scales the activations
-    before and after one shared-weight convolution instead, which keeps channels-last inputs channels-last.
+    A single sample folds styles, demodulation and ``gain`` into the weights and lets the convolution add the
+    bias (StyleGAN2's fused path, one pass over the activations); a batch scales the activations before and
+    after one shared-weight convolution instead, which keeps channels-last inputs channels-last.
     Float16 inputs are pre-normalized against overflow as in StyleGAN2.
     """
     n = x.shape[0]
@@ -93,25 +71,26 @@ def modulated_conv2d(
         weight = weight * (1 / math.sqrt(in_ch * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True))
         styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
     fused = n == 1
-    dcoefs = None
+    out_scale = torch.full([n, out_ch], gain, dtype=styles.dtype, device=styles.device)
     if demodulate or fused:
         w = weight.unsqueeze(0) * styles.reshape(n, 1, in_ch, 1, 1)  # [N, O, I, k, k]
         if demodulate:
-            dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
+            out_scale = out_scale * (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
     if fused:
-        if dcoefs is not None:
-            w = w * dcoefs.reshape(1, out_ch, 1, 1, 1)
-        w = w[0]
+        w = (w * out_scale.reshape(1, out_ch, 1, 1, 1))[0]
+        b = None if bias is None else (bias * gain).to(x.dtype)
     else:
         x = x * styles.to(x.dtype).reshape(n, in_ch, 1, 1)
-        w = weight
+        w, b = weight, None
     w = w.to(x.dtype)
     if up:
         # [*, 2H+1, 2W+1] for a 3x3 kernel; the 4x4 low-pass with padding 1 brings it to exactly [2H, 2W].
         y = F.conv_transpose2d(x, w.transpose(0, 1), stride=2)
-        y = filter2d(y, resample_filter, pad=(kw - 1) // 2, gain=4.0)
+        y = filter2d(y, resample_filter, pad=(kw - 1) // 2, gain=4.0, bias=b)
     else:
-        y = F.conv2d(x, w, padding=padding)
-    if not fused and dcoefs is not None:
-        y = y * dcoefs.to(y.dtype).reshape(n, out_ch, 1, 1)
+        y = F.conv2d(x, w, bias=b, padding=padding)
+    if not fused:
+        y = y * out_scale.to(y.dtype).reshape(n, out_ch, 1, 1)
+        if bias is not None:
+            y = y + (bias * gain).to(y.dtype).reshape(1, out_ch, 1, 1)
     return y

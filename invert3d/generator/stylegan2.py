@@ -10,9 +10,10 @@ import math
 from typing import Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from invert3d.generator.ops import bias_act, binomial_filter, modulated_conv2d, upsample2d
+from invert3d.generator.ops import LRELU_GAIN, LRELU_SLOPE, binomial_filter, modulated_conv2d, upsample2d
 
 NoiseMode = str  # 'const' | 'random' | 'none'
 
@@ -28,6 +29,8 @@ class FullyConnectedLayer(nn.Module):
     def __init__(self, in_features: int, out_features: int, activation: str = "linear",
                  lr_multiplier: float = 1.0, bias_init: float = 0.0):
         super().__init__()
+        if activation not in ("linear", "lrelu"):
+            raise ValueError(f"unknown activation {activation!r}")
         self.activation = activation
         self.weight = nn.Parameter(torch.randn([out_features, in_features]) / lr_multiplier)
         self.bias = nn.Parameter(torch.full([out_features], float(bias_init)))
@@ -39,9 +42,8 @@ class FullyConnectedLayer(nn.Module):
         b = self.bias.to(x.dtype)
         if self.bias_gain != 1:
             b = b * self.bias_gain
-        if self.activation == "linear":
-            return torch.addmm(b.unsqueeze(0), x, w.t())
-        return bias_act(x.matmul(w.t()), b, self.activation)
+        x = torch.addmm(b.unsqueeze(0), x, w.t())
+        return F.leaky_relu(x, LRELU_SLOPE) * LRELU_GAIN if self.activation == "lrelu" else x
 
 
 class MappingNetwork(nn.Module):
@@ -101,15 +103,18 @@ class SynthesisLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros([out_channels]))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: NoiseMode = "const") -> torch.Tensor:
+        """clamp(lrelu(conv + noise + bias) * sqrt 2). The gain is folded into the convolution and the noise
+        (lrelu(g y) = g lrelu(y) for g > 0), so the activations are touched by two element-wise passes."""
         styles = self.affine(w)
         x = modulated_conv2d(x, self.weight, styles, up=self.up, resample_filter=self.resample_filter,
-                             padding=self.padding)
+                             padding=self.padding, bias=self.bias, gain=LRELU_GAIN)
         if self.use_noise and noise_mode == "random":
             x = x + torch.randn([x.shape[0], 1, self.resolution, self.resolution], device=x.device,
-                                dtype=x.dtype) * self.noise_strength.to(x.dtype)
+                                dtype=x.dtype) * (self.noise_strength * LRELU_GAIN).to(x.dtype)
         elif self.use_noise and noise_mode == "const":
-            x = x + (self.noise_const * self.noise_strength).to(x.dtype)
-        return bias_act(x, self.bias, "lrelu", clamp=self.conv_clamp)
+            x = x + (self.noise_const * (self.noise_strength * LRELU_GAIN)).to(x.dtype)
+        x = F.leaky_relu(x, LRELU_SLOPE, inplace=True)
+        return x if self.conv_clamp is None else x.clamp(-self.conv_clamp, self.conv_clamp)
 
 
 class ToRGBLayer(nn.Module):
@@ -125,8 +130,8 @@ class ToRGBLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
-        x = modulated_conv2d(x, self.weight, styles, demodulate=False)
-        return bias_act(x, self.bias, clamp=self.conv_clamp)
+        x = modulated_conv2d(x, self.weight, styles, demodulate=False, bias=self.bias)
+        return x if self.conv_clamp is None else x.clamp(-self.conv_clamp, self.conv_clamp)
 
 
 class SynthesisBlock(nn.Module):

@@ -1,0 +1,83 @@
+"""Generator speed: forward and forward+backward (w.r.t. ws) seconds for the FFHQ 512 and small configs.
+
+Prints one JSON line (and writes it to --out if given). Batch 1, noise 'const', random sampling, the
+generator frozen as in latent optimization. Uses CUDA when present. The allocator tuning that the ``invert3d``
+command applies is applied here too (``--no-tuning`` measures without it).
+
+    python bench/generator_speed.py [--repeats 5] [--out bench/results/generator_speed.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from invert3d.cameras import pose_label
+from invert3d.generator import TriPlaneGenerator, preset
+from invert3d.runtime import resolve_device, tune_runtime
+
+
+def _time(fn, repeats: int, device: torch.device) -> dict[str, float]:
+    fn()  # warm-up: first-touch allocations, oneDNN kernel selection
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return {"median": round(statistics.median(times), 4), "min": round(min(times), 4)}
+
+
+def measure(name: str, repeats: int, device: torch.device) -> dict[str, dict[str, float]]:
+    torch.manual_seed(0)
+    G = TriPlaneGenerator(preset(name)).to(device).requires_grad_(False)
+    c = pose_label(0.0, 0.0)[None].to(device)
+    ws = G.mapping(torch.randn(1, G.z_dim, device=device), c, truncation_psi=0.7)
+
+    def forward():
+        with torch.no_grad():
+            G.synthesis(ws, c)
+
+    def forward_backward():
+        w = ws.detach().requires_grad_(True)
+        out = G.synthesis(w, c)
+        out["image"].square().mean().backward()
+
+    return {"forward_s": _time(forward, repeats, device), "forward_backward_s": _time(forward_backward, repeats, device)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--configs", default="ffhq512,small")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-tuning", action="store_true", help="skip invert3d.runtime.tune_runtime()")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    tuned = False if args.no_tuning else tune_runtime()
+    device = resolve_device(args.device)
+    result = {
+        "bench": "generator_speed", "device": str(device), "torch": torch.__version__,
+        "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+        "allocator_tuned": tuned, "repeats": args.repeats,
+    }
+    for name in args.configs.split(","):
+        result[name] = measure(name, args.repeats, device)
+    line = json.dumps(result)
+    print(line)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
