@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from invert3d.generator.ops import LRELU_GAIN, LRELU_SLOPE, binomial_filter, modulated_conv2d, upsample2d
+from invert3d.generator.ops import (LRELU_GAIN, LRELU_SLOPE, binomial_filter, leaky_relu_clamp, modulated_conv2d,
+                                    upsample2d)
 
 NoiseMode = str  # 'const' | 'random' | 'none'
 
@@ -113,8 +114,7 @@ class SynthesisLayer(nn.Module):
                                 dtype=x.dtype) * (self.noise_strength * LRELU_GAIN).to(x.dtype)
         elif self.use_noise and noise_mode == "const":
             x = x + (self.noise_const * (self.noise_strength * LRELU_GAIN)).to(x.dtype)
-        x = F.leaky_relu(x, LRELU_SLOPE, inplace=True)
-        return x if self.conv_clamp is None else x.clamp(-self.conv_clamp, self.conv_clamp)
+        return leaky_relu_clamp(x, self.conv_clamp)
 
 
 class ToRGBLayer(nn.Module):
