@@ -142,13 +142,11 @@ class SynthesisBlock(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, img_channels: int,
-                 is_last: bool, use_fp16: bool = False, conv_clamp: float | None = None, upsample: bool = True,
+                 use_fp16: bool = False, conv_clamp: float | None = None, upsample: bool = True,
                  use_noise: bool = True):
         super().__init__()
         self.in_channels = in_channels
-        self.w_dim = w_dim
         self.resolution = resolution
-        self.is_last = is_last
         self.use_fp16 = use_fp16
         self.upsample = upsample
         if in_channels == 0:
@@ -200,8 +198,7 @@ class SynthesisNetwork(nn.Module):
         self.num_ws = 0
         for r in self.block_resolutions:
             block = SynthesisBlock(channels[r // 2] if r > 4 else 0, channels[r], w_dim, r, img_channels,
-                                   is_last=(r == img_resolution), use_fp16=(r >= fp16_resolution),
-                                   conv_clamp=conv_clamp)
+                                   use_fp16=(r >= fp16_resolution), conv_clamp=conv_clamp)
             self.num_ws += block.num_conv
             if r == img_resolution:
                 self.num_ws += block.num_torgb

@@ -33,10 +33,8 @@ class SuperResolution(nn.Module):
         for i, out_ch in enumerate(channels):
             upsample = i >= first_up
             resolution *= 2 if upsample else 1
-            block = SynthesisBlock(in_ch, out_ch, cfg.w_dim, resolution, cfg.img_channels,
-                                   is_last=(i == len(channels) - 1), use_fp16=use_fp16,
-                                   conv_clamp=256 if use_fp16 else None, upsample=upsample,
-                                   use_noise=True)
+            block = SynthesisBlock(in_ch, out_ch, cfg.w_dim, resolution, cfg.img_channels, use_fp16=use_fp16,
+                                   conv_clamp=256 if use_fp16 else None, upsample=upsample)
             setattr(self, f"block{i}", block)
             in_ch = out_ch
         if SUPERRESOLUTION_SPECS[cfg.superresolution]["filter_buffer"]:
