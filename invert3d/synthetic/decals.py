@@ -1,0 +1,142 @@
+"""Decals: out-of-distribution texture fixed to a subject's surface in 3D (text, an emblem, a tattoo, face paint).
+
+A decal is an RGBA image projected onto the surface along a projector axis, like a slide projector standing at
+(yaw, pitch) around the head: a surface point takes the decal's colour where it falls inside the image, faces the
+projector and lies within a depth band around the decal's centre. Being a function of the 3D point, a decorated
+subject has exact ground truth from every view.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw, ImageFont
+
+from invert3d.errors import Invert3dError
+
+KINDS = ("text", "emblem", "tattoo", "paint")
+
+
+@dataclass(frozen=True)
+class Decal:
+    image: torch.Tensor  # [4, H, W] RGBA in [0, 1]
+    centre: torch.Tensor  # [3] point on the surface
+    axis: torch.Tensor  # [3] unit projection direction (from the projector into the head)
+    right: torch.Tensor  # [3] unit image x axis
+    down: torch.Tensor  # [3] unit image y axis
+    width: float  # world units covered by the image width
+
+    @property
+    def height(self) -> float:
+        return self.width * self.image.shape[1] / self.image.shape[2]
+
+
+def place_decal(field, image: np.ndarray | torch.Tensor, yaw: float, pitch: float, width: float,
+                roll: float = 0.0, target=(0.0, 0.0, 0.0)) -> Decal:
+    """Project ``image`` ([H, W, 4] uint8 or [4, H, W] float) from direction (yaw, pitch) toward ``target``."""
+    from invert3d.synthetic.render import trace
+
+    img = torch.as_tensor(image)
+    if img.dtype == torch.uint8:
+        img = img.permute(2, 0, 1).float() / 255
+    origin = torch.tensor(target, dtype=torch.float32) + 2.0 * torch.tensor(
+        [math.sin(yaw) * math.cos(pitch), -math.sin(pitch), math.cos(yaw) * math.cos(pitch)], dtype=torch.float32)
+    axis = F.normalize(torch.tensor(target, dtype=torch.float32) - origin, dim=0)
+    t, hit = trace(field, origin[None], axis[None], 0.5, 3.5)
+    if not bool(hit[0]):
+        raise Invert3dError("the decal's projector misses the subject; choose another placement")
+    centre = origin + t[0] * axis
+    right = F.normalize(torch.linalg.cross(torch.tensor([0.0, 1.0, 0.0]), -axis), dim=0)
+    down = torch.linalg.cross(axis, right)
+    c, s = math.cos(roll), math.sin(roll)
+    right, down = c * right + s * down, -s * right + c * down
+    return Decal(img.float(), centre, axis, right, down, float(width))
+
+
+def apply_decals(albedo: torch.Tensor, points: torch.Tensor, normals: torch.Tensor, decals: list[Decal]) -> torch.Tensor:
+    """Blend decals over albedo [P, 3] at surface points [P, 3] with normals [P, 3]."""
+    for d in decals:
+        rel = points - d.centre
+        u = rel @ d.right / d.width + 0.5
+        v = rel @ d.down / d.height + 0.5
+        facing = (-(normals @ d.axis)).clamp(0, 1)
+        near = (rel @ d.axis).abs() < 0.5 * d.width
+        grid = torch.stack([u * 2 - 1, v * 2 - 1], dim=-1)[None, None]  # [1, 1, P, 2]
+        rgba = F.grid_sample(d.image[None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0, :, 0]
+        alpha = rgba[3] * torch.clamp((facing - 0.15) / 0.25, 0, 1) * near
+        albedo = albedo * (1 - alpha[:, None]) + rgba[:3].T * alpha[:, None]
+    return albedo
+
+
+def text_image(text: str, colour=(20, 24, 90), size: int = 96) -> np.ndarray:
+    """Text as an RGBA image [H, W, 4] uint8, tightly cropped."""
+    font = ImageFont.load_default(size=size)
+    left, top, right, bottom = font.getbbox(text)
+    img = Image.new("RGBA", (right - left + 16, bottom - top + 16), (0, 0, 0, 0))
+    ImageDraw.Draw(img).text((8 - left, 8 - top), text, font=font, fill=colour + (255,))
+    return np.asarray(img)
+
+
+def emblem_image(seed: int, size: int = 256) -> np.ndarray:
+    """A round emblem: a coloured ring around a star."""
+    rng = np.random.RandomState(seed)
+    colour = tuple(int(c) for c in rng.randint(20, 235, 3))
+    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse([8, 8, size - 8, size - 8], outline=colour + (255,), width=size // 12)
+    points = rng.randint(5, 8)
+    star = []
+    for k in range(2 * points):
+        r = (0.36 if k % 2 == 0 else 0.16) * size
+        a = math.pi * k / points - math.pi / 2
+        star.append((size / 2 + r * math.cos(a), size / 2 + r * math.sin(a)))
+    draw.polygon(star, fill=(240, 200, 40, 255) if colour[0] < 128 else (30, 30, 120, 255))
+    return np.asarray(img)
+
+
+def tattoo_image(seed: int, size: int = 256) -> np.ndarray:
+    """A tattoo-like ink pattern: dark curling strokes."""
+    rng = np.random.RandomState(seed)
+    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    ink = (25, 30, 45, 235)
+    for k in range(rng.randint(3, 6)):
+        phase, freq, amp = rng.uniform(0, 6.28), rng.uniform(1.5, 3.5), rng.uniform(0.1, 0.3) * size
+        y0 = size * (k + 1) / 7
+        pts = [(x, y0 + amp * math.sin(freq * x / size * 6.28 + phase)) for x in range(0, size, 4)]
+        draw.line(pts, fill=ink, width=max(3, size // 40))
+    for _ in range(rng.randint(4, 9)):
+        cx, cy, r = rng.uniform(0.15, 0.85) * size, rng.uniform(0.15, 0.85) * size, rng.uniform(0.03, 0.08) * size
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=ink, width=max(2, size // 60))
+    return np.asarray(img)
+
+
+def paint_image(seed: int, size: int = 256) -> np.ndarray:
+    """Face paint: two or three bold translucent stripes."""
+    rng = np.random.RandomState(seed)
+    img = np.zeros((size // 2, size, 4), np.uint8)
+    bands = rng.randint(2, 4)
+    for k in range(bands):
+        lo, hi = k * img.shape[0] // bands, (k + 1) * img.shape[0] // bands
+        img[lo:hi, :, :3] = rng.randint(0, 256, 3)
+        img[lo:hi, :, 3] = 200
+    return img
+
+
+def load_decal_image(text_or_path: str) -> np.ndarray:
+    """An image file (RGBA; RGB images get an opaque alpha) or, if no such file exists, the text itself."""
+    path = Path(text_or_path)
+    if path.is_file():
+        try:
+            with Image.open(path) as im:
+                return np.asarray(im.convert("RGBA"))
+        except OSError as exc:
+            raise Invert3dError(f"{path}: not a readable image ({exc})") from None
+    if not text_or_path.strip():
+        raise Invert3dError("the decal text is empty")
+    return text_image(text_or_path)

@@ -1,0 +1,79 @@
+"""Ground-truth rendering of a synthetic subject: sphere tracing of its signed distance field.
+
+Outputs per camera: RGB (albedo under a fixed world-space light, so colours do not change with the view, as in
+EG3D's view-independent decoder), depth as distance along the ray (EG3D's ``image_depth`` convention), foreground
+mask and world-space normals. Background is white, matching a generator rendered with ``white_back``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from invert3d.cameras import split_label
+from invert3d.generator.rendering import camera_rays
+from invert3d.synthetic.decals import Decal, apply_decals
+from invert3d.synthetic.head import HeadField
+
+LIGHT_DIR = (-0.35, 0.55, 0.75)  # towards the light, world frame
+AMBIENT = 0.45
+
+
+@dataclass
+class Render:
+    rgb: torch.Tensor  # [3, H, W] in [0, 1]
+    depth: torch.Tensor  # [1, H, W], ray distance; ray_end where nothing is hit
+    mask: torch.Tensor  # [1, H, W] in {0, 1}
+    normals: torch.Tensor  # [3, H, W] world space, zero on the background
+
+
+def shade(albedo: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
+    """Lambertian shading under the fixed world light: albedo [P, 3] * (ambient + diffuse)."""
+    light = torch.nn.functional.normalize(torch.tensor(LIGHT_DIR, dtype=normals.dtype), dim=0)
+    diffuse = (normals @ light).clamp_min(0)
+    return (albedo * (AMBIENT + (1 - AMBIENT) * diffuse[:, None])).clamp(0, 1)
+
+
+def surface_colour(field: HeadField, points: torch.Tensor, normals: torch.Tensor, decals: list[Decal]) -> torch.Tensor:
+    """Shaded colour [P, 3] of surface points, decals applied to the albedo."""
+    return shade(apply_decals(field.albedo(points), points, normals, decals), normals)
+
+
+@torch.no_grad()
+def trace(field: HeadField, origins: torch.Tensor, directions: torch.Tensor, t_near: float, t_far: float,
+          steps: int = 96, eps: float = 4e-4) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sphere-trace rays [R, 3] -> (distance [R], hit [R] bool). Only rays still marching are evaluated."""
+    t = torch.full((origins.shape[0],), t_near, dtype=origins.dtype)
+    active = torch.arange(origins.shape[0])
+    hit = torch.zeros(origins.shape[0], dtype=torch.bool)
+    for _ in range(steps):
+        if active.numel() == 0:
+            break
+        d = field.sdf(origins[active] + t[active, None] * directions[active])
+        done = d < eps
+        hit[active[done]] = True
+        t[active] = t[active] + torch.where(done, torch.zeros_like(d), 0.9 * d)
+        keep = ~done & (t[active] < t_far)
+        active = active[keep]
+    return t.clamp(max=t_far), hit & (t < t_far)
+
+
+@torch.no_grad()
+def render_subject(field: HeadField, label: torch.Tensor, resolution: int, decals: list[Decal] = (),
+                   t_near: float = 2.0, t_far: float = 3.6) -> Render:
+    """Render one camera label [25] at ``resolution`` squared pixels."""
+    cam2world, intrinsics = split_label(label.reshape(1, 25).float())
+    origins, directions = camera_rays(cam2world, intrinsics, resolution)
+    origins, directions = origins[0].contiguous(), directions[0]
+    t, hit = trace(field, origins, directions, t_near, t_far)
+    n = resolution * resolution
+    rgb = torch.ones(n, 3)
+    normals = torch.zeros(n, 3)
+    if hit.any():
+        points = origins[hit] + t[hit, None] * directions[hit]
+        nrm = field.normals(points)
+        normals[hit] = nrm
+        rgb[hit] = surface_colour(field, points, nrm, list(decals))
+    to_image = lambda x: x.T.reshape(-1, resolution, resolution)  # noqa: E731
+    return Render(to_image(rgb), to_image(t[:, None]), to_image(hit[:, None].float()), to_image(normals))
