@@ -8,6 +8,7 @@ import typer
 
 from invert3d.cli.convert import convert
 from invert3d.cli.sample import sample
+from invert3d.cli.synth import synth
 from invert3d.errors import Invert3dError
 from invert3d.runtime import tune_runtime
 
@@ -15,6 +16,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Single-photo 3D GAN inversion (EG3D) by pseudo-multi-view optimization.")
 app.command()(sample)
 app.command()(convert)
+app.command()(synth)
 
 
 def main() -> None:

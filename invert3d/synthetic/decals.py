@@ -41,7 +41,7 @@ def place_decal(field, image: np.ndarray | torch.Tensor, yaw: float, pitch: floa
     """Project ``image`` ([H, W, 4] uint8 or [4, H, W] float) from direction (yaw, pitch) toward ``target``."""
     from invert3d.synthetic.render import trace
 
-    img = torch.as_tensor(image)
+    img = torch.as_tensor(np.array(image)) if isinstance(image, np.ndarray) else image
     if img.dtype == torch.uint8:
         img = img.permute(2, 0, 1).float() / 255
     origin = torch.tensor(target, dtype=torch.float32) + 2.0 * torch.tensor(
@@ -73,12 +73,14 @@ def apply_decals(albedo: torch.Tensor, points: torch.Tensor, normals: torch.Tens
     return albedo
 
 
-def text_image(text: str, colour=(20, 24, 90), size: int = 96) -> np.ndarray:
-    """Text as an RGBA image [H, W, 4] uint8, tightly cropped."""
+def text_image(text: str, colour=(250, 250, 245), outline=(15, 20, 60), size: int = 96) -> np.ndarray:
+    """Text as an RGBA image [H, W, 4] uint8, tightly cropped; light letters with a dark outline read on any skin."""
     font = ImageFont.load_default(size=size)
-    left, top, right, bottom = font.getbbox(text)
+    stroke = max(2, size // 14)
+    left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
     img = Image.new("RGBA", (right - left + 16, bottom - top + 16), (0, 0, 0, 0))
-    ImageDraw.Draw(img).text((8 - left, 8 - top), text, font=font, fill=colour + (255,))
+    ImageDraw.Draw(img).text((8 - left, 8 - top), text, font=font, fill=colour + (255,), stroke_width=stroke,
+                             stroke_fill=outline + (255,))
     return np.asarray(img)
 
 

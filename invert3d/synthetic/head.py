@@ -151,29 +151,28 @@ class HeadField:
         v = self.p
         part = self.part_ids(x)
         x = x / HEAD_SCALE
-        phase = v.texture_phase
         col = torch.empty(x.shape[0], 3, dtype=x.dtype, device=x.device)
         # Skin: tone with blotchy variation, freckles, a few blemishes, eyebrows.
-        variation = fractal_noise(x, 9.0, 3, salt=phase) - 0.5
+        variation = fractal_noise(x, 9.0, 3, salt=0.0) - 0.5
         skin = v.skin[None] * (1 + 0.22 * v.skin_variation * variation[:, None])
-        redness = fractal_noise(x, 5.0, 2, salt=phase + 3) ** 2
+        redness = fractal_noise(x, 5.0, 2, salt=3.0) ** 2
         skin = skin + 0.08 * redness[:, None] * torch.tensor([1.0, -0.3, -0.3])
         face = torch.sigmoid((x[:, 2] - 0.12) / 0.03)
-        freckle = spots(x, 70.0, 0.55 * v.freckles, 0.2, salt=phase + 11) * face
+        freckle = spots(x, 40.0, 0.5 * v.freckles, 0.22, salt=11.0) * face
         skin = skin * (1 - 0.35 * freckle[:, None]) + freckle[:, None] * 0.35 * torch.tensor([0.45, 0.25, 0.12])
-        blemish = spots(x, 18.0, 0.25 * v.blemishes, 0.14, salt=phase + 23) * face
+        blemish = spots(x, 18.0, 0.25 * v.blemishes, 0.14, salt=23.0) * face
         skin = skin * (1 - 0.4 * blemish[:, None]) + blemish[:, None] * 0.4 * torch.tensor([0.75, 0.3, 0.3])
         brow = self._brow_mask(x)
         skin = skin * (1 - brow[:, None]) + v.brow[None] * brow[:, None]
         col[:] = skin
         # Lips.
-        lip_tex = 0.9 + 0.1 * value_noise(x * torch.tensor([1.0, 6.0, 1.0]), 60.0, salt=phase + 5)
+        lip_tex = 0.9 + 0.1 * value_noise(x * torch.tensor([1.0, 6.0, 1.0]), 60.0, salt=5.0)
         col[part == LIPS] = (v.lips[None] * lip_tex[:, None])[part == LIPS]
         # Eyes: white, coloured iris with radial texture, black pupil, looking along +z.
         col[part == EYES] = self._eye_colour(x)[part == EYES]
         # Hair: strands along the vertical direction, lighter highlights.
-        strands = value_noise(x * torch.tensor([1.0, 0.08, 1.0]), 90.0 * v.hair_strand_scale, salt=phase + 31)
-        clumps = fractal_noise(x, 12.0, 2, salt=phase + 37)
+        strands = value_noise(x * torch.tensor([1.0, 0.08, 1.0]), 90.0 * v.hair_strand_scale, salt=31.0)
+        clumps = fractal_noise(x, 12.0, 2, salt=37.0)
         hair = v.hair[None] * (0.7 + 0.45 * strands[:, None] + 0.15 * (clumps[:, None] - 0.5))
         col[part == HAIR] = hair[part == HAIR]
         return col.clamp(0, 1)
@@ -187,7 +186,7 @@ class HeadField:
             centre_y = v.eye_height + v.eye_size * 1.35 + arch - 0.006 * u * side
             inside = (1 - u.abs()).clamp(0, 1).pow(0.3) * torch.sigmoid(x[:, 2] * 40 - 8)
             band = torch.clamp(1.5 - 1.5 * (x[:, 1] - centre_y).abs() / v.brow_thickness, 0, 1)
-            hairs = 0.75 + 0.25 * value_noise(x * torch.tensor([3.0, 1.0, 1.0]), 120.0, salt=v.texture_phase + 41)
+            hairs = 0.75 + 0.25 * value_noise(x * torch.tensor([3.0, 1.0, 1.0]), 120.0, salt=41.0)
             out = torch.maximum(out, (band * inside * hairs).clamp(0, 1))
         return out
 

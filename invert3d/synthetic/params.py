@@ -2,7 +2,8 @@
 
 A subject is drawn as z ~ N(0, I) in R^Z (Z = ``LATENT_DIM``); every shape and appearance parameter is a fixed
 monotone function of one coordinate (its normal CDF mapped onto a range), so z fully determines the subject and
-the same z is the latent a generator trained on this world is given. Lengths are in EG3D world units (the
+the same z is the latent a generator trained on this world is given. Fine texture (freckles, hair strands) follows
+fixed patterns in the head's own frame, scaled by the latent, so it is a learnable function of z. Lengths are in EG3D world units (the
 triplane box is [-0.5, 0.5]^3); colours are linear RGB in [0, 1].
 """
 
@@ -54,7 +55,6 @@ PARAMETERS: tuple[tuple[str, float, float], ...] = (
     ("hair_tone", 0.0, 1.0),
     ("hair_redness", 0.0, 1.0),
     ("hair_strand_scale", 0.6, 1.4),
-    ("texture_phase", 0.0, 100.0),
 )
 LATENT_DIM = len(PARAMETERS)
 _INDEX = {name: i for i, (name, _, _) in enumerate(PARAMETERS)}
