@@ -116,3 +116,17 @@ def test_leaky_relu_clamp_matches_reference_values_and_gradients(clamp):
     torch.testing.assert_close(ours, ref)
     g = torch.randn_like(ref)
     torch.testing.assert_close(torch.autograd.grad(ours, x, g)[0], torch.autograd.grad(ref, x, g)[0])
+
+
+def test_empty_rays_give_eg3d_depth_and_finite_gradients():
+    from invert3d.generator.rendering import composite_depth, interval_weights
+
+    depths = torch.linspace(2.25, 3.3, 8).reshape(1, 1, 8, 1).repeat(1, 2, 1, 1)
+    densities = torch.full((1, 2, 8, 1), -200.0)
+    densities[0, 1] = 5.0  # one empty ray, one opaque ray
+    densities.requires_grad_(True)
+    depth = composite_depth(interval_weights(densities, depths), depths)
+    assert depth[0, 0, 0] == depths.max()  # EG3D: 0/0 -> inf -> clamped to the far end
+    assert depths.min() <= depth[0, 1, 0] < depths.max()
+    depth.sum().backward()
+    assert torch.isfinite(densities.grad).all()

@@ -9,6 +9,7 @@ import typer
 from invert3d.cli.convert import convert
 from invert3d.cli.sample import sample
 from invert3d.cli.synth import synth
+from invert3d.cli.train import train
 from invert3d.errors import Invert3dError
 from invert3d.runtime import tune_runtime
 
@@ -17,6 +18,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 app.command()(sample)
 app.command()(convert)
 app.command()(synth)
+app.command()(train)
 
 
 def main() -> None:

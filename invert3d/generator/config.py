@@ -179,16 +179,32 @@ def _preset_small() -> GeneratorConfig:
     )
 
 
+def _preset_synthhead() -> GeneratorConfig:
+    """The embedded model's architecture: trained on the synthetic world (invert3d.synthetic), whose subject
+    latent is the generator's z. 64^2 triplanes, 64^2 neural rendering, 2x super-resolution to 128^2, white
+    background, no camera conditioning."""
+    from invert3d.synthetic.params import LATENT_DIM
+
+    return GeneratorConfig(
+        z_dim=LATENT_DIM, w_dim=256, img_resolution=128, mapping_layers=4, channel_base=4096, channel_max=256,
+        triplane_resolution=64, neural_rendering_resolution=64, superresolution="SuperresolutionHybrid2X",
+        sr_channels=(64, 32), sr_num_fp16_res=0,
+        rendering=RenderingConfig(depth_resolution=24, depth_resolution_importance=24, white_back=True,
+                                  c_gen_conditioning_zero=True),
+    )
+
+
 PRESETS = {
     "ffhq512": _preset_ffhq,
     "afhq512": _preset_afhq,
     "shapenet128": _preset_shapenet,
     "small": _preset_small,
+    "synthhead": _preset_synthhead,
 }
 
 
 def preset(name: str) -> GeneratorConfig:
-    """A named architecture: 'ffhq512', 'afhq512', 'shapenet128' or 'small'."""
+    """A named architecture: 'ffhq512', 'afhq512', 'shapenet128', 'small' or 'synthhead'."""
     if name not in PRESETS:
         raise ValueError(f"unknown generator preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]()

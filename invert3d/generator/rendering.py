@@ -138,8 +138,13 @@ def interval_weights(densities: torch.Tensor, depths: torch.Tensor) -> torch.Ten
 def composite_depth(weights: torch.Tensor, depths: torch.Tensor) -> torch.Tensor:
     """Expected depth over interval midpoints [N, R, 1], clamped to the sampled range (inf-safe)."""
     depths_mid = (depths[:, :, :-1] + depths[:, :, 1:]) / 2
-    depth = torch.sum(weights * depths_mid, -2) / weights.sum(2)
-    return torch.nan_to_num(depth, float("inf")).clamp(torch.min(depths), torch.max(depths))
+    total = weights.sum(2)
+    # EG3D divides unguarded and maps the 0/0 of empty rays to +inf; the same values, without the 0 * inf that
+    # would poison the gradients of empty rays.
+    hit = total > 0
+    depth = torch.sum(weights * depths_mid, -2) / torch.where(hit, total, torch.ones_like(total))
+    depth = torch.where(hit, depth, torch.full_like(depth, float("inf")))
+    return depth.clamp(torch.min(depths), torch.max(depths))
 
 
 def sample_color_weights(weights: torch.Tensor) -> torch.Tensor:

@@ -45,6 +45,7 @@ def trace(field: HeadField, origins: torch.Tensor, directions: torch.Tensor, t_n
           steps: int = 96, eps: float = 4e-4) -> tuple[torch.Tensor, torch.Tensor]:
     """Sphere-trace rays [R, 3] -> (distance [R], hit [R] bool). Only rays still marching are evaluated."""
     t = torch.full((origins.shape[0],), t_near, dtype=origins.dtype)
+    t_prev = t.clone()  # last position known to be outside
     active = torch.arange(origins.shape[0])
     hit = torch.zeros(origins.shape[0], dtype=torch.bool)
     for _ in range(steps):
@@ -53,9 +54,21 @@ def trace(field: HeadField, origins: torch.Tensor, directions: torch.Tensor, t_n
         d = field.sdf(origins[active] + t[active, None] * directions[active])
         done = d < eps
         hit[active[done]] = True
+        outside = ~done
+        t_prev[active[outside]] = t[active[outside]]
         t[active] = t[active] + torch.where(done, torch.zeros_like(d), 0.9 * d)
-        keep = ~done & (t[active] < t_far)
+        keep = outside & (t[active] < t_far)
         active = active[keep]
+    # The field is only approximately a distance, so a ray may stop slightly inside: bisect back to the surface
+    # between the last outside position and the stop.
+    idx = torch.nonzero(hit).squeeze(1)
+    lo, hi = t_prev[idx], t[idx]
+    for _ in range(12):
+        mid = 0.5 * (lo + hi)
+        inside = field.sdf(origins[idx] + mid[:, None] * directions[idx]) < 0
+        hi = torch.where(inside, mid, hi)
+        lo = torch.where(inside, lo, mid)
+    t[idx] = hi
     return t.clamp(max=t_far), hit & (t < t_far)
 
 

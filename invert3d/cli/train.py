@@ -1,0 +1,26 @@
+"""``invert3d train``: train a generator on the synthetic world (resumable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from invert3d.errors import Invert3dError
+from invert3d.training import TrainConfig, train as run_training
+
+
+def train(
+    out: Path = typer.Option(..., "--out", help="Run folder (resumes if it holds an unfinished run)."),
+    config: str = typer.Option("synthhead", help="Generator preset to train."),
+    seed: int = typer.Option(0, help="Seed of everything random in the run."),
+    minutes: float = typer.Option(80.0, min=0.1, help="Wall-clock budget, data rendering included."),
+    max_steps: int = typer.Option(1_000_000, min=1),
+    batch: int = typer.Option(4, min=1),
+) -> None:
+    """Distil the procedural world into an EG3D generator; writes OUT/model/ (safetensors + config)."""
+    if config != "synthhead":
+        raise Invert3dError(f"only the 'synthhead' preset is trained on the synthetic world (got {config!r})")
+    cfg = TrainConfig(generator=config, seed=seed, minutes=minutes, max_steps=max_steps, batch=batch)
+    model = run_training(cfg, out)
+    typer.echo(f"wrote {model}/ ; log in {out / 'log.jsonl'}")
