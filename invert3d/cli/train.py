@@ -15,10 +15,12 @@ def train(
     config: str = typer.Option("synthhead", help="Generator preset to train."),
     seed: int = typer.Option(0, help="Seed of everything random in the run."),
     minutes: float = typer.Option(80.0, min=0.1, help="Wall-clock budget, data rendering included."),
-    max_steps: int = typer.Option(1_000_000, min=1),
+    max_steps: int = typer.Option(1_000_000, min=1, help="Step budget; with a generous --minutes it makes the "
+                                  "run exactly reproducible from --seed."),
     batch: int = typer.Option(4, min=1),
 ) -> None:
-    """Distil the procedural world into an EG3D generator; writes OUT/model/ (safetensors + config)."""
+    """Distil the procedural world into an EG3D generator; writes OUT/model/ (safetensors + config).
+    Run it again with the same --out to resume after an interruption, or with a larger budget to extend it."""
     if config != "synthhead":
         raise Invert3dError(f"only the 'synthhead' preset is trained on the synthetic world (got {config!r})")
     cfg = TrainConfig(generator=config, seed=seed, minutes=minutes, max_steps=max_steps, batch=batch)

@@ -171,5 +171,5 @@ def train(cfg: TrainConfig, out: Path) -> Path:
                 last_save = time.monotonic()
     bar.close()
     _save_state(state_path, step, time.monotonic() - start, G, opt, pool, g)
-    model_dir = save_generator(G.eval(), out / "model", extra={"trained_steps": step, "train_config": dataclasses.asdict(cfg)})
-    return model_dir
+    return save_generator(G.eval(), out / "model",
+                          extra={"trained_steps": step, "train_config": dataclasses.asdict(cfg)})
