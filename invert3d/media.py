@@ -56,3 +56,41 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 30) -
         if writer is None:
             raise ValueError("a video needs at least one frame")
     return Path(path)
+
+
+def load_photo(path: str | Path, size: int, notice=None) -> torch.Tensor:
+    """A photo as [1, 3, size, size] in [-1, 1].
+
+    Handles PNG/JPEG/WebP/..., EXIF orientation, greyscale, palette, 16-bit and transparent images (alpha is
+    composited over white). A square image of another size is resized (Lanczos) and ``notice`` is called with a
+    message; a non-square image is refused, since its framing cannot be guessed.
+    """
+    from PIL import ImageOps, UnidentifiedImageError
+
+    from invert3d.errors import Invert3dError
+
+    path = Path(path)
+    if not path.is_file():
+        raise Invert3dError(f"image not found: {path}")
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                arr = np.asarray(im, dtype=np.float64)
+                im = Image.fromarray((arr / max(arr.max(), 1) * 255 if arr.max() > 255 else arr).astype(np.uint8))
+            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                rgba = im.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(white, rgba)
+            im = im.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise Invert3dError(f"{path}: not a readable image ({exc})") from None
+    w, h = im.size
+    if w != h:
+        raise Invert3dError(f"{path} is {w}x{h}; the model needs a square crop framed like its training faces")
+    if w != size:
+        if notice is not None:
+            notice(f"{path.name} is {w}x{h}; resizing to the model's {size}x{size}")
+        im = im.resize((size, size), Image.LANCZOS)
+    arr = np.asarray(im, dtype=np.float32) / 127.5 - 1
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1)[None]
