@@ -63,3 +63,4 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert message in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+

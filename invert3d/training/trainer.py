@@ -160,11 +160,11 @@ def train(cfg: TrainConfig, out: Path) -> Path:
             step += 1
             if step % cfg.log_every == 0:
                 record = {"step": step, "minutes": round((time.monotonic() - start) / 60, 2),
-                          "step_s": round(time.monotonic() - t0, 3), "total": round(float(total), 5),
-                          **{k: round(float(v), 5) for k, v in losses.items()}}
+                          "step_s": round(time.monotonic() - t0, 3), "total": round(total.item(), 5),
+                          **{k: round(v.item(), 5) for k, v in losses.items()}}
                 log.write(json.dumps(record) + "\n")
                 log.flush()
-                bar.set_postfix(step=step, loss=f"{float(total):.4f}")
+                bar.set_postfix(step=step, loss=f"{total.item():.4f}")
             bar.update(int(time.monotonic() - start) - bar.n)
             if time.monotonic() - last_save > cfg.checkpoint_every_s:
                 _save_state(state_path, step, time.monotonic() - start, G, opt, pool, g)
