@@ -12,12 +12,12 @@ camera distance. Prints one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import torch
+from report import emit
 import torch.nn.functional as F
 
 from invert3d.cameras import FFHQ_RADIUS, pose_label
@@ -69,14 +69,9 @@ def main() -> None:
     G = load_generator(args.checkpoint)
     start = time.perf_counter()
     result = {"bench": "embedded_quality", "n": args.n, "cameras": len(CAMERAS),
-              "checkpoint": str(args.checkpoint or "embedded"), **evaluate(G, args.n),
-              "seconds": None}
+              "checkpoint": str(args.checkpoint or "embedded"), **evaluate(G, args.n)}
     result["seconds"] = round(time.perf_counter() - start, 1)
-    line = json.dumps(result)
-    print(line)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(line + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,13 @@ command applies is applied here too (``--no-tuning`` measures without it).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
+from report import emit
 
 from invert3d.cameras import pose_label
 from invert3d.generator import TriPlaneGenerator, preset
@@ -72,11 +72,7 @@ def main() -> None:
     }
     for name in args.configs.split(","):
         result[name] = measure(name, args.repeats, device)
-    line = json.dumps(result)
-    print(line)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(line + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":
