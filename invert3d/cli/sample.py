@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
+import torch
 import typer
 from tqdm import tqdm
 
@@ -43,10 +44,11 @@ def sample(
     for seed in tqdm(seed_list, desc="seeds", unit="seed"):
         z = seeded_latent(seed, G.z_dim).to(device_)
         ws = G.mapping(z, front.to(device_), truncation_psi=truncation)
-        save_png(out / f"seed{seed:04d}.png", next(iter_views(G, ws, front)))
-        rows.extend(iter_views(G, ws, grid_cams))
-        frames_iter = tqdm(iter_views(G, ws, orbit), total=frames, desc=f"seed {seed} orbit", unit="frame",
-                           leave=False)
+        # One pass per seed: the backbone runs once, then the front view, the grid views and the orbit frames.
+        views = iter_views(G, ws, torch.cat([front, grid_cams, orbit]))
+        save_png(out / f"seed{seed:04d}.png", next(views))
+        rows.extend(next(views) for _ in range(grid_views))
+        frames_iter = tqdm(views, total=frames, desc=f"seed {seed} orbit", unit="frame", leave=False)
         write_video(out / f"seed{seed:04d}.mp4", frames_iter, fps=fps)
     save_png(out / "grid.png", image_grid(rows, grid_views))
     settings = {"command": "sample", "seeds": seed_list, "truncation": truncation, "frames": frames, "fps": fps,
