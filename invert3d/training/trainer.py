@@ -11,14 +11,20 @@ the ground truth directly (no discriminator), which converges far faster on a CP
   box and around the surface, and L1 between the decoder's first three colour features and the true surface
   colour near the surface.
 
+Adam with the mapping network's learning rate restored to the others' (StyleGAN damps it 100x for adversarial
+training; here z -> w is exactly what must be learnt), a cosine decay of the learning rate over the budget, and
+an exponential moving average of the weights, which is what the run ships.
+
 Runs are resumable (``OUT/train_state.pt`` every ``checkpoint_every_s`` seconds, RNG states included), log to
 ``OUT/log.jsonl``, and end by writing the generator to ``OUT/model/`` (safetensors + config).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +53,9 @@ class TrainConfig:
     max_steps: int = 1_000_000
     batch: int = 4
     lr: float = 2e-3
+    mapping_lr_scale: float = 100.0  # undoes StyleGAN's 0.01 mapping lr multiplier: z -> w must be learned here
+    lr_final: float = 0.05  # the lr decays along a cosine to this fraction of itself at the end of the budget
+    ema_half_life: int = 150  # steps; the shipped weights are this exponential moving average
     pool_size: int = 768
     warmup_views: int = 256  # pool entries rendered before the first step
     refresh_per_step: int = 1
@@ -95,8 +104,24 @@ def _weights(cfg: TrainConfig) -> dict[str, float]:
             "occupancy": cfg.w_occupancy, "colour": cfg.w_colour}
 
 
-def _save_state(path: Path, step: int, elapsed: float, G, opt, pool: ViewPool, g: torch.Generator) -> None:
-    state = {"step": step, "elapsed": elapsed, "model": G.state_dict(), "optimizer": opt.state_dict(),
+def _lr_scale(cfg: TrainConfig, step: int, elapsed: float) -> float:
+    """Cosine decay from 1 to ``lr_final`` over the budget (steps or minutes, whichever runs out first)."""
+    progress = min(1.0, max(step / cfg.max_steps, elapsed / (cfg.minutes * 60)))
+    return cfg.lr_final + (1 - cfg.lr_final) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+@torch.no_grad()
+def _update_ema(G_ema: TriPlaneGenerator, G: TriPlaneGenerator, half_life: int) -> None:
+    beta = 0.5 ** (1 / max(half_life, 1))
+    for p_ema, p in zip(G_ema.parameters(), G.parameters()):
+        p_ema.lerp_(p, 1 - beta)
+    for b_ema, b in zip(G_ema.buffers(), G.buffers()):
+        b_ema.copy_(b)
+
+
+def _save_state(path: Path, step: int, elapsed: float, G, G_ema, opt, pool: ViewPool, g: torch.Generator) -> None:
+    state = {"step": step, "elapsed": elapsed, "model": G.state_dict(), "model_ema": G_ema.state_dict(),
+             "optimizer": opt.state_dict(),
              "pool": pool.state(), "data_rng": g.get_state(), "torch_rng": torch.get_rng_state()}
     with atomic_file(path) as tmp:
         torch.save(state, tmp)
@@ -125,13 +150,19 @@ def train(cfg: TrainConfig, out: Path) -> Path:
     g = torch.Generator().manual_seed(cfg.seed)
     gcfg: GeneratorConfig = preset(cfg.generator)
     G = TriPlaneGenerator(gcfg).train()
-    opt = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
+    mapping = list(G.backbone.mapping.parameters())
+    others = [p for p in G.parameters() if all(p is not m for m in mapping)]
+    opt = torch.optim.Adam([{"params": others}, {"params": mapping, "lr": cfg.lr * cfg.mapping_lr_scale}],
+                           lr=cfg.lr, betas=(0.9, 0.99))
+    base_lrs = [group["lr"] for group in opt.param_groups]
     pool = ViewPool(cfg.pool_size, gcfg.img_resolution, cfg.yaw_range, cfg.pitch_range, g)
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False)
     state_path = out / "train_state.pt"
     step, elapsed = 0, 0.0
     if state_path.exists():
         state = torch.load(state_path, weights_only=True)
         G.load_state_dict(state["model"])
+        G_ema.load_state_dict(state["model_ema"])
         opt.load_state_dict(state["optimizer"])
         pool.load_state(state["pool"])
         g.set_state(state["data_rng"])
@@ -152,24 +183,28 @@ def train(cfg: TrainConfig, out: Path) -> Path:
             t0 = time.monotonic()
             for _ in range(cfg.refresh_per_step):
                 pool.render_one()
+            scale = _lr_scale(cfg, step, time.monotonic() - start)
+            for group, base in zip(opt.param_groups, base_lrs):
+                group["lr"] = base * scale
             losses = _losses(G, cfg, pool, g)
             total = sum(weights[k] * v for k, v in losses.items())
             opt.zero_grad(set_to_none=True)
             total.backward()
             opt.step()
+            _update_ema(G_ema, G, cfg.ema_half_life)
             step += 1
             if step % cfg.log_every == 0:
                 record = {"step": step, "minutes": round((time.monotonic() - start) / 60, 2),
-                          "step_s": round(time.monotonic() - t0, 3), "total": round(total.item(), 5),
+                          "step_s": round(time.monotonic() - t0, 3), "lr": round(cfg.lr * scale, 7), "total": round(total.item(), 5),
                           **{k: round(v.item(), 5) for k, v in losses.items()}}
                 log.write(json.dumps(record) + "\n")
                 log.flush()
                 bar.set_postfix(step=step, loss=f"{total.item():.4f}")
             bar.update(int(time.monotonic() - start) - bar.n)
             if time.monotonic() - last_save > cfg.checkpoint_every_s:
-                _save_state(state_path, step, time.monotonic() - start, G, opt, pool, g)
+                _save_state(state_path, step, time.monotonic() - start, G, G_ema, opt, pool, g)
                 last_save = time.monotonic()
     bar.close()
-    _save_state(state_path, step, time.monotonic() - start, G, opt, pool, g)
-    return save_generator(G.eval(), out / "model",
+    _save_state(state_path, step, time.monotonic() - start, G, G_ema, opt, pool, g)
+    return save_generator(G_ema, out / "model",
                           extra={"trained_steps": step, "train_config": dataclasses.asdict(cfg)})
