@@ -56,3 +56,22 @@ def seeded_latent(seed: int, z_dim: int) -> torch.Tensor:
     import numpy as np
 
     return torch.from_numpy(np.random.RandomState(seed).randn(1, z_dim)).float()
+
+
+def peak_memory_mb(device: torch.device | str = "cpu", reset: bool = True) -> float | None:
+    """Peak memory since the last reset, in MiB: CUDA allocations on a GPU, else the process's peak resident set
+    (Linux VmHWM, reset through /proc/self/clear_refs). None where it cannot be read."""
+    if torch.device(device).type == "cuda":
+        peak = torch.cuda.max_memory_allocated(device) / 2**20
+        if reset:
+            torch.cuda.reset_peak_memory_stats(device)
+        return round(peak, 1)
+    try:
+        with open("/proc/self/status") as f:
+            peak_kb = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        if reset:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+    except (OSError, StopIteration, ValueError):
+        return None
+    return round(peak_kb / 1024, 1)

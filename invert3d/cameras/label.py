@@ -115,3 +115,24 @@ def save_labels(path: str | Path, entries: Sequence[tuple[str, torch.Tensor]]) -
     """Write an EG3D-style ``{"labels": [[file, [25 floats]], ...]}`` file."""
     data = {"labels": [[name, [float(v) for v in label.reshape(-1)]] for name, label in entries]}
     Path(path).write_text(json.dumps(data, indent=1))
+
+
+def load_labels(path: str | Path) -> list[tuple[str, torch.Tensor]]:
+    """Every (file name, label [25]) entry of an EG3D-style ``{"labels": [[file, [25 floats]], ...]}`` file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CameraError(f"cameras file not found: {path}")
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise CameraError(f"{path}: not a JSON cameras file ({exc})") from None
+    labels = data.get("labels") if isinstance(data, dict) else None
+    if not isinstance(labels, list) or not labels or not all(isinstance(e, list) and len(e) == 2 for e in labels):
+        raise CameraError(f"{path}: expected {{\"labels\": [[file name, [25 numbers]], ...]}} with at least one entry")
+    entries = []
+    for name, values in labels:
+        name = Path(str(name)).name
+        if not name or name in (".", ".."):
+            raise CameraError(f"{path}: bad file name {name!r} in 'labels'")
+        entries.append((name, validate_label(values, f"{path} entry {name!r}")))
+    return entries

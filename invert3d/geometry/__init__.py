@@ -1,8 +1,9 @@
-"""Meshes: extraction from implicit fields by marching cubes, z-buffer rasterization, and PLY files."""
+"""Meshes: extraction from implicit fields and generator densities by marching cubes, z-buffer rasterization,
+and PLY files."""
 
-from invert3d.geometry.mesh import Mesh, extract_mesh, grid_points
+from invert3d.geometry.mesh import Mesh, extract_mesh, grid_points, mesh_from_volume, sample_grid
 from invert3d.geometry.ply import write_ply
-from invert3d.geometry.raster import Fragments, rasterize, render_vertex_colors, vertex_visibility
+from invert3d.geometry.raster import Fragments, rasterize, render_vertex_colors, seen_from, vertex_visibility
 
-__all__ = ["Fragments", "Mesh", "extract_mesh", "grid_points", "rasterize", "render_vertex_colors",
-           "vertex_visibility", "write_ply"]
+__all__ = ["Fragments", "Mesh", "extract_mesh", "grid_points", "mesh_from_volume", "rasterize",
+           "render_vertex_colors", "sample_grid", "seen_from", "vertex_visibility", "write_ply"]

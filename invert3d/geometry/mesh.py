@@ -25,34 +25,42 @@ def grid_points(resolution: int, half: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def extract_mesh(field: Callable[[torch.Tensor], torch.Tensor], resolution: int = 192, half: float = 0.5,
-                 level: float = 0.0, inside_is_greater: bool = False, chunk: int = 262144,
-                 largest_component: bool = False) -> Mesh:
-    """Iso-surface of ``field`` (points [P, 3] -> values [P]) at ``level`` over the box [-half, half]^3.
+def sample_grid(field: Callable[[torch.Tensor], torch.Tensor], resolution: int, half: float,
+                chunk: int = 262144) -> np.ndarray:
+    """Values [R, R, R] of ``field`` (points [P, 3] -> values [P]) on ``grid_points(resolution, half)``."""
+    points = grid_points(resolution, half)
+    values = torch.cat([field(points[i:i + chunk]).reshape(-1).float().cpu() for i in range(0, len(points), chunk)])
+    return values.reshape(resolution, resolution, resolution).numpy()
+
+
+def mesh_from_volume(volume: np.ndarray, half: float, level: float = 0.0, inside_is_greater: bool = False,
+                     largest_component: bool = False) -> Mesh:
+    """Iso-surface at ``level`` of a volume [R, R, R] sampled over the box [-half, half]^3 (marching cubes).
 
     ``inside_is_greater`` is True for densities (inside = high), False for signed distances. The grid border is
     forced outside so the surface is always closed.
     """
     from skimage.measure import marching_cubes
 
-    points = grid_points(resolution, half)
-    values = torch.cat([field(points[i:i + chunk]).reshape(-1).float() for i in range(0, len(points), chunk)])
-    volume = values.reshape(resolution, resolution, resolution).numpy()
-    if inside_is_greater:
-        volume = -volume
-        level = -level
+    volume = -volume if inside_is_greater else volume.copy()
+    level = -level if inside_is_greater else level
     outside = level + 1.0
     volume[[0, -1], :, :] = outside
     volume[:, [0, -1], :] = outside
     volume[:, :, [0, -1]] = outside
     if volume.min() >= level:
         raise ValueError("the field has no surface inside the box at this level")
+    resolution = volume.shape[0]
     spacing = (2 * half / (resolution - 1),) * 3
     verts, faces, _, _ = marching_cubes(volume, level=level, spacing=spacing)
-    verts = (verts - half).astype(np.float32)
-    faces = faces.astype(np.int64)
-    mesh = Mesh(verts, faces)
+    mesh = Mesh((verts - half).astype(np.float32), faces.astype(np.int64))
     return keep_largest_component(mesh) if largest_component else mesh
+
+
+def extract_mesh(field: Callable[[torch.Tensor], torch.Tensor], resolution: int = 192, half: float = 0.5,
+                 level: float = 0.0, inside_is_greater: bool = False, largest_component: bool = False) -> Mesh:
+    """Iso-surface of ``field`` (points [P, 3] -> values [P]) at ``level`` over the box [-half, half]^3."""
+    return mesh_from_volume(sample_grid(field, resolution, half), half, level, inside_is_greater, largest_component)
 
 
 def keep_largest_component(mesh: Mesh) -> Mesh:

@@ -91,17 +91,25 @@ def _raster_group(face_ids, counts, tri, lo, size, resolution, depth_best, face_
     bary_best[pixel[won]] = bary[won]
 
 
+def seen_from(points: torch.Tensor, zbuffer: torch.Tensor, cam2world: torch.Tensor, intrinsics: torch.Tensor,
+              tolerance: float = 5e-3) -> tuple[torch.Tensor, torch.Tensor]:
+    """points [P, 3] -> (their pixel coordinates [P, 2] in the camera, seen [P] bool): in front of the camera,
+    inside the image, and not behind the z-buffer [H, W] (camera-space z) by more than ``tolerance`` (world units)."""
+    size = zbuffer.shape[-1]
+    p = project(points.float(), cam2world.float(), intrinsics.float(), size)
+    x, y = p[:, 0].floor().long(), p[:, 1].floor().long()
+    inside = (x >= 0) & (x < size) & (y >= 0) & (y < size) & (p[:, 2] > 0)
+    z = torch.full_like(p[:, 2], float("inf"))
+    z[inside] = zbuffer[y[inside], x[inside]]
+    return p[:, :2], inside & (p[:, 2] <= z + tolerance)
+
+
 def vertex_visibility(vertices: torch.Tensor, faces: torch.Tensor, cam2world: torch.Tensor,
                       intrinsics: torch.Tensor, resolution: int, tolerance: float = 5e-3) -> torch.Tensor:
     """[V] bool: the vertex lies in front of the camera, inside the image, and no triangle in the z-buffer is
     closer than its own depth minus ``tolerance`` (world units) at its pixel."""
-    frags = rasterize(vertices, faces, cam2world, intrinsics, resolution)
-    p = project(vertices.float(), cam2world.float(), intrinsics.float(), resolution)
-    x, y = p[:, 0].floor().long(), p[:, 1].floor().long()
-    inside = (x >= 0) & (x < resolution) & (y >= 0) & (y < resolution) & (p[:, 2] > 0)
-    zbuf = torch.full_like(p[:, 2], float("inf"))
-    zbuf[inside] = frags.depth[y[inside], x[inside]]
-    return inside & (p[:, 2] <= zbuf + tolerance)
+    zbuffer = rasterize(vertices, faces, cam2world, intrinsics, resolution).depth
+    return seen_from(vertices, zbuffer, cam2world, intrinsics, tolerance)[1]
 
 
 def render_vertex_colors(vertices: torch.Tensor, faces: torch.Tensor, colors: torch.Tensor, cam2world: torch.Tensor,

@@ -1,0 +1,57 @@
+"""Every inversion stage on a full-size EG3D (random weights, FFHQ 512 architecture) for a few steps: seconds
+per stage, seconds per optimization step, and peak memory per stage. Prints one JSON line.
+
+    python bench/inversion_scale.py [--preset ffhq512] [--steps 3] [--photo P.png --camera P.npy] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from report import emit
+
+from invert3d.cameras import load_label
+from invert3d.generator import TriPlaneGenerator, preset as generator_preset
+from invert3d.inversion.config import preset
+from invert3d.media import load_photo
+from invert3d.pipeline.invert import invert_photo, run_config
+from invert3d.runtime import resolve_device, tune_runtime
+
+PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "photos"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--preset", default="ffhq512")
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--photo", type=Path, default=PHOTOS / "00001.png")
+    ap.add_argument("--camera", type=Path, default=PHOTOS / "00001.npy")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--out", type=Path, help="also write the JSON line here")
+    args = ap.parse_args()
+    tune_runtime()
+    device = resolve_device(args.device)
+    torch.manual_seed(0)
+    G = TriPlaneGenerator(generator_preset(args.preset)).to(device).eval().requires_grad_(False)
+    n = args.steps
+    cfg = preset("paper")
+    cfg = replace(cfg, coarse=replace(cfg.coarse, steps=n),
+                  pseudo=replace(cfg.pseudo, occluded=replace(cfg.pseudo.occluded, steps=n)),
+                  tuning=replace(cfg.tuning, steps=n), log_every=1, orbit_frames=8)
+    camera = load_label(args.camera, args.photo.name)
+    photo = load_photo(args.photo, G.img_resolution)
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = invert_photo(G, photo, camera, cfg, Path(tmp) / "r",
+                               run_config(cfg, args.photo, camera, f"random-init {args.preset}", G))
+    seconds = summary["seconds"]
+    emit({"bench": "inversion_scale", "generator": args.preset, "device": str(device), "steps": n,
+          "seconds": seconds, "peak_memory_mb": summary["peak_memory_mb"],
+          "seconds_per_step": {k: round(seconds[k] / n, 2) for k in ("coarse", "occluded", "tuning")}}, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""``invert3d render``: any view of a finished inversion result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import torch
+import typer
+
+from invert3d.cameras import load_labels, orbit_labels, pose_label
+from invert3d.errors import Invert3dError
+from invert3d.media import save_png, write_video
+from invert3d.pipeline.result import open_result
+from invert3d.runtime import resolve_device
+from invert3d.views import iter_views
+
+
+def render(
+    result: Path = typer.Argument(..., help="A result folder written by invert3d invert."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    yaw: Optional[float] = typer.Option(None, help="Yaw of one view (rad, 0 = frontal)."),
+    pitch: Optional[float] = typer.Option(None, help="Pitch of one view (rad); 0 if only --yaw is given."),
+    orbit: bool = typer.Option(False, "--orbit", help="An orbit video (orbit.mp4)."),
+    cameras: Optional[Path] = typer.Option(None, help="EG3D-style labels file (as invert3d synth writes): one "
+                                           "PNG per entry, named as the entry."),
+    frames: int = typer.Option(120, min=1, help="Frames of the orbit video."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Render a result from --yaw/--pitch, along an --orbit, or at every camera of a --cameras file."""
+    modes = sum([yaw is not None or pitch is not None, orbit, cameras is not None])
+    if modes != 1:
+        raise Invert3dError("give exactly one of --yaw/--pitch, --orbit or --cameras")
+    entries = load_labels(cameras) if cameras is not None else None
+    res = open_result(result, resolve_device(device))
+    r = res.G.cfg.rendering
+    out.mkdir(parents=True, exist_ok=True)
+    if orbit:
+        write_video(out / "orbit.mp4", iter_views(res.G, res.ws, orbit_labels(frames, r.avg_camera_radius,
+                                                                              r.avg_camera_pivot)))
+        typer.echo(f"wrote {out / 'orbit.mp4'}")
+    elif entries is not None:
+        labels = torch.stack([label for _, label in entries])
+        for (name, _), image in zip(entries, iter_views(res.G, res.ws, labels)):
+            save_png(out / (Path(name).stem + ".png"), image)
+        typer.echo(f"wrote {len(entries)} views to {out}/")
+    else:
+        y, p = yaw or 0.0, pitch or 0.0
+        label = pose_label(y, p, r.avg_camera_radius, r.avg_camera_pivot)[None]
+        path = out / f"yaw{y:+.2f}_pitch{p:+.2f}.png"
+        save_png(path, next(iter_views(res.G, res.ws, label)))
+        typer.echo(f"wrote {path}")

@@ -1,0 +1,86 @@
+"""Latent optimization with a frozen generator ("projection"): stage 1 (z_e) and the occluded-part fit (z_o).
+
+The latent starts at the generator's average w (or at a given latent), follows StyleGAN's projector schedule
+(lr ramp up and down, decaying exploration noise on the latent) and is fitted with L_rec at one camera, optionally
+under a mask.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from invert3d.generator import TriPlaneGenerator
+from invert3d.inversion.config import ProjectionConfig
+from invert3d.inversion.losses import ReconstructionLoss
+from invert3d.inversion.progress import StageCheckpoint, StageLog
+
+
+@torch.no_grad()
+def latent_stats(G: TriPlaneGenerator, camera: torch.Tensor, samples: int, seed: int) -> tuple[torch.Tensor, float]:
+    """Mean w [1, 1, w_dim] of ``samples`` random latents mapped with ``camera`` [25], and their RMS spread."""
+    device = camera.device
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(samples, G.z_dim, generator=g).to(device)
+    w = G.mapping(z, camera.expand(samples, -1))[:, :1]
+    w_avg = w.mean(dim=0, keepdim=True)
+    w_std = float(((w - w_avg).square().sum() / samples).sqrt())
+    return w_avg, w_std
+
+
+def lr_schedule(t: float, base: float, rampup: float, rampdown: float) -> float:
+    """StyleGAN's projector schedule at progress t in [0, 1)."""
+    ramp = min(1.0, (1.0 - t) / rampdown) if rampdown > 0 else 1.0
+    ramp = 0.5 - 0.5 * math.cos(ramp * math.pi)
+    if rampup > 0:
+        ramp *= min(1.0, t / rampup)
+    return base * ramp
+
+
+def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cfg: ProjectionConfig,
+            loss_fn: ReconstructionLoss, *, mask: torch.Tensor | None = None, start: torch.Tensor | None = None,
+            seed: int = 0, log: StageLog | None = None, checkpoint: StageCheckpoint | None = None) -> torch.Tensor:
+    """Fit a latent so that G renders ``target`` [1, 3, H, W] at ``camera`` [25] (under ``mask`` [1, 1, H, W]).
+
+    Returns ws [1, num_ws, w_dim]. In space 'w' one w is shared by all layers; in 'w+' each layer has its own.
+    """
+    device = target.device
+    cam = camera.reshape(1, -1).to(device)
+    w_avg, w_std = latent_stats(G, cam[0], cfg.w_avg_samples, seed)
+    layers = 1 if cfg.space == "w" else G.num_ws
+    init = w_avg.expand(1, layers, -1) if start is None else start[:, :layers]
+    w = init.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=cfg.lr, betas=(0.9, 0.999))
+    g = torch.Generator(device=device).manual_seed(seed)
+    first = 0
+    state = checkpoint.load() if checkpoint is not None else None
+    if state is not None:
+        with torch.no_grad():
+            w.copy_(state["w"])
+        opt.load_state_dict(state["optimizer"])
+        g.set_state(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        first = int(state["step"])
+    if log is not None:
+        log.begin(first)
+    for step in range(first, cfg.steps):
+        t = step / cfg.steps
+        for group in opt.param_groups:
+            group["lr"] = lr_schedule(t, cfg.lr, cfg.lr_rampup, cfg.lr_rampdown)
+        strength = w_std * cfg.initial_noise * max(0.0, 1.0 - t / cfg.noise_ramp) ** 2
+        noisy = w + torch.randn(w.shape, generator=g, device=device) * strength
+        ws = noisy.expand(1, G.num_ws, -1) if layers == 1 else noisy
+        image = G.synthesis(ws, cam)["image"]
+        loss = loss_fn(image, target, mask)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if log is not None:
+            log.step(step + 1, {"loss": loss.item()})
+        if checkpoint is not None:
+            checkpoint.maybe_save(lambda: {"w": w.detach(), "optimizer": opt.state_dict(), "rng": g.get_state(),
+                                           "torch_rng": torch.get_rng_state(), "step": step + 1})
+    if log is not None:
+        log.close()
+    return w.detach().expand(1, G.num_ws, -1).clone() if layers == 1 else w.detach().clone()

@@ -1,0 +1,1 @@
+"""The inversion job end to end: cached stages, result files, reopening and scoring results."""

@@ -1,0 +1,192 @@
+"""The inversion as cached stages in a result folder: an interrupted run resumes where it stopped.
+
+Stage results live in ``DIR/stages/`` (safetensors and meshes); the two long optimizations also checkpoint
+mid-stage. ``run_stages`` returns everything the outputs are made from.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from invert3d.files import atomic_file
+from invert3d.generator import TriPlaneGenerator
+from invert3d.geometry import Mesh, grid_points
+from invert3d.geometry.density import density_mesh, density_volume
+from invert3d.inversion.config import InversionConfig
+from invert3d.inversion.losses import ReconstructionLoss
+from invert3d.inversion.progress import StageCheckpoint, StageLog
+from invert3d.inversion.projection import project
+from invert3d.inversion.tuning import DensityTarget, tune
+from invert3d.pseudo_views import (PseudoViews, VisiblePart, combine, difference_mask, pseudo_cameras,
+                                   warp_photo)
+from invert3d.runtime import peak_memory_mb
+
+DENSITY_GRID = 64  # grid points per axis of the --density-reg target
+
+
+@dataclass
+class StageResults:
+    ws_coarse: torch.Tensor  # [1, num_ws, w_dim] z_e (stage 1)
+    ws: torch.Tensor  # [1, num_ws, w_dim] the final latent; G is tuned in place
+    coarse_mesh: Mesh | None  # stage 2 (hfgi3d only)
+    pseudo: PseudoViews | None
+    difference: torch.Tensor | None  # [1, 1, H, W] binarized difference map D
+    seconds: dict[str, float]
+    peak_memory_mb: dict[str, float | None]
+
+
+class _Stages:
+    """The stage cache of one result folder; ``stages/progress.json`` lists finished stages with their seconds
+    and peak memory."""
+
+    def __init__(self, root: Path, device: torch.device, quiet: bool):
+        self.dir = root / "stages"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = root / "log.jsonl"
+        self.device, self.quiet = device, quiet
+        progress = self.dir / "progress.json"
+        data = json.loads(progress.read_text()) if progress.exists() else {"seconds": {}, "peak_memory_mb": {}}
+        self.seconds: dict[str, float] = data["seconds"]
+        self.memory: dict[str, float | None] = data["peak_memory_mb"]
+
+    def done(self, name: str) -> bool:
+        return name in self.seconds
+
+    def start(self) -> float:
+        peak_memory_mb(self.device, reset=True)
+        return time.monotonic()
+
+    def finish(self, name: str, started: float) -> None:
+        self.seconds[name] = round(time.monotonic() - started, 2)
+        self.memory[name] = peak_memory_mb(self.device, reset=True)
+        with atomic_file(self.dir / "progress.json") as tmp:
+            tmp.write_text(json.dumps({"seconds": self.seconds, "peak_memory_mb": self.memory}, indent=2))
+
+    def tensors(self, name: str) -> dict[str, torch.Tensor]:
+        return load_file(str(self.dir / f"{name}.safetensors"))
+
+    def save_tensors(self, name: str, tensors: dict[str, torch.Tensor]) -> None:
+        with atomic_file(self.dir / f"{name}.safetensors") as tmp:
+            save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
+
+    def log(self, stage: str, total: int, every: int) -> StageLog:
+        return StageLog(self.log_path, stage, total, every=every, quiet=self.quiet)
+
+    def checkpoint(self, stage: str) -> StageCheckpoint:
+        return StageCheckpoint(self.dir / f"{stage}.ckpt")
+
+
+def _save_mesh(path: Path, mesh: Mesh) -> None:
+    with atomic_file(path) as tmp:
+        np.savez(tmp, vertices=mesh.vertices, faces=mesh.faces)
+
+
+def _load_mesh(path: Path) -> Mesh:
+    with np.load(path) as data:
+        return Mesh(data["vertices"], data["faces"])
+
+
+def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, cfg: InversionConfig, root: Path,
+               quiet: bool = False) -> StageResults:
+    """Run (or resume) every stage of ``cfg.method`` for photo [1, 3, H, W] at camera [25]; tunes G in place."""
+    device = photo.device
+    st = _Stages(root, device, quiet)
+    loss_fn = ReconstructionLoss(cfg.loss).to(device)
+    G_frozen = copy.deepcopy(G).requires_grad_(False)
+
+    # 1. Coarse inversion z_e: an early-stopped projection (PTI's pivot is the same W projection).
+    if not st.done("coarse"):
+        t = st.start()
+        torch.manual_seed(cfg.seed)
+        ck = st.checkpoint("coarse")
+        ws = project(G_frozen, photo, camera, cfg.coarse, loss_fn, seed=cfg.seed,
+                     log=st.log("coarse", cfg.coarse.steps, cfg.log_every), checkpoint=ck)
+        st.save_tensors("coarse", {"ws": ws})
+        ck.clear()
+        st.finish("coarse", t)
+    ws_coarse = st.tensors("coarse")["ws"].to(device)
+
+    mesh = pseudo = difference = density = None
+    if cfg.method == "hfgi3d":
+        # 2. Geometry: marching cubes on z_e's density.
+        mesh_path = st.dir / "coarse_mesh.npz"
+        if not st.done("geometry"):
+            t = st.start()
+            mesh, level = density_mesh(G_frozen, ws_coarse, camera, cfg.geometry.resolution, cfg.geometry.level)
+            _save_mesh(mesh_path, mesh)
+            (st.dir / "geometry.json").write_text(json.dumps({"level": level, "vertices": len(mesh.vertices),
+                                                              "faces": len(mesh.faces)}))
+            st.finish("geometry", t)
+        mesh = _load_mesh(mesh_path)
+
+    if cfg.uses_pseudo_views:
+        cameras = pseudo_cameras(G, camera, cfg.pseudo)
+        # 3. Visible part: the photo warped through the mesh to every pseudo camera.
+        if not st.done("visible"):
+            t = st.start()
+            vis = warp_photo(mesh, photo, camera, cameras, cfg.pseudo.visibility_tolerance)
+            st.save_tensors("visible", {"image": vis.image, "mask": vis.mask})
+            st.finish("visible", t)
+        # 4. Occluded part: z_o fitted to the in-distribution pixels of the photo, rendered at every camera.
+        if not st.done("occluded"):
+            t = st.start()
+            with torch.no_grad():
+                render = G_frozen.synthesis(ws_coarse, camera.reshape(1, -1), deterministic=True)["image"]
+            mask = difference_mask(photo, render, cfg.pseudo.theta)
+            torch.manual_seed(cfg.seed + 1)
+            ck = st.checkpoint("occluded")
+            ws_o = project(G_frozen, photo, camera, cfg.pseudo.occluded, loss_fn, mask=mask, start=ws_coarse,
+                           seed=cfg.seed + 1, log=st.log("occluded", cfg.pseudo.occluded.steps, cfg.log_every),
+                           checkpoint=ck)
+            with torch.no_grad():
+                planes = G_frozen.planes(ws_o)
+                occluded = torch.cat([G_frozen.render_planes(planes, ws_o, c[None].to(device), deterministic=True)
+                                      ["image"].cpu() for c in cameras])
+            st.save_tensors("occluded", {"ws": ws_o, "difference": mask, "images": occluded})
+            ck.clear()
+            st.finish("occluded", t)
+        # 5. Pseudo views: blend.
+        views_path = st.dir / "pseudo_views.safetensors"
+        if not st.done("pseudo_views"):
+            t = st.start()
+            vis_data = st.tensors("visible")
+            pseudo = combine(cameras, VisiblePart(vis_data["image"], vis_data["mask"]),
+                             st.tensors("occluded")["images"], cfg.pseudo, cfg.no_occluded, cfg.no_visible)
+            pseudo.save(views_path)
+            st.finish("pseudo_views", t)
+        pseudo = PseudoViews.load(views_path)
+        difference = st.tensors("occluded")["difference"]
+
+    if cfg.density_reg:
+        if not st.done("density_target"):
+            t = st.start()
+            volume, half = density_volume(G_frozen, ws_coarse, DENSITY_GRID)
+            st.save_tensors("density_target", {"points": grid_points(DENSITY_GRID, half),
+                                               "sigma": torch.from_numpy(volume.reshape(-1))})
+            st.finish("density_target", t)
+        data = st.tensors("density_target")
+        density = DensityTarget(data["points"], data["sigma"])
+
+    # 6. Final optimization: generator unfrozen, W+ from z_e.
+    tuned_path = st.dir / "tuned.safetensors"
+    if not st.done("tuning"):
+        t = st.start()
+        torch.manual_seed(cfg.seed + 2)
+        ck = st.checkpoint("tuning")
+        ws = tune(G, ws_coarse, photo, camera, cfg.tuning, loss_fn, pseudo=pseudo, density=density,
+                  seed=cfg.seed + 2, log=st.log("tuning", cfg.tuning.steps, cfg.log_every), checkpoint=ck)
+        st.save_tensors("tuned", {"ws": ws, **{f"G.{k}": v for k, v in G.state_dict().items()}})
+        ck.clear()
+        st.finish("tuning", t)
+    tuned = load_file(str(tuned_path))
+    G.load_state_dict({k[2:]: v for k, v in tuned.items() if k.startswith("G.")})
+    return StageResults(ws_coarse, tuned["ws"].to(device), mesh, pseudo, difference, dict(st.seconds),
+                        dict(st.memory))

@@ -1,0 +1,124 @@
+"""The inversion job end to end on the embedded model with tiny budgets: files, resume, refusals, CLI."""
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from invert3d.cameras import load_label
+from invert3d.checkpoints import load_generator
+from invert3d.errors import Invert3dError
+from invert3d.inversion.config import preset
+from invert3d.media import load_photo
+from invert3d.pipeline.invert import invert_photo, run_config
+from invert3d.synthetic.subject import make_subject, write_subject
+
+
+def tiny(method="hfgi3d", **kw):
+    cfg = preset("fast", method, **kw)
+    return replace(cfg, coarse=replace(cfg.coarse, steps=4, w_avg_samples=500),
+                   geometry=replace(cfg.geometry, resolution=64),
+                   pseudo=replace(cfg.pseudo, yaw_steps=3, pitch_steps=2,
+                                  occluded=replace(cfg.pseudo.occluded, steps=3, w_avg_samples=500)),
+                   tuning=replace(cfg.tuning, steps=4), log_every=2, orbit_frames=6)
+
+
+@pytest.fixture(scope="module")
+def subject(tmp_path_factory):
+    out = tmp_path_factory.mktemp("subject") / "s"
+    write_subject(make_subject(3, "tattoo"), out, 0.25, 0.0, 128, mesh_resolution=48)
+    return out
+
+
+def _invert(subject, out, cfg):
+    G = load_generator()
+    image = subject / "input.png"
+    camera = load_label(subject / "input_camera.json")
+    return invert_photo(G, load_photo(image, 128), camera, cfg, out, run_config(cfg, image, camera, "embedded", G),
+                        quiet=True)
+
+
+def test_hfgi3d_result_folder_and_resume(subject, tmp_path):
+    out = tmp_path / "r"
+    cfg = tiny()
+    summary = _invert(subject, out, cfg)
+    for name in ("input.png", "reconstruction.png", "pseudo_views.png", "novel_views.png", "orbit.mp4", "mesh.ply",
+                 "coarse_mesh.ply", "latent.safetensors", "config.json", "log.jsonl", "summary.json"):
+        assert (out / name).is_file(), name
+    assert np.asarray(Image.open(out / "novel_views.png")).shape == (3 * 128, 5 * 128, 3)
+    assert set(summary["seconds"]) >= {"coarse", "geometry", "visible", "occluded", "pseudo_views", "tuning"}
+    assert 5 < summary["input_view"]["psnr"] < 60 and 0 <= summary["input_view"]["lpips_alex"] < 1
+    assert json.loads((out / "config.json").read_text())["inversion"] == cfg.to_dict()
+    stages = [json.loads(line)["stage"] for line in (out / "log.jsonl").read_text().splitlines()]
+    assert stages[0] == "coarse" and "occluded" in stages and stages[-1] == "tuning"
+    ws = load_file(str(out / "latent.safetensors"))["ws"]
+    tuned = load_generator(out / "generator")
+    assert ws.shape == (1, tuned.num_ws, tuned.w_dim)
+    assert any(not torch.equal(a, b) for a, b in zip(tuned.parameters(), load_generator().parameters()))
+
+    # A finished folder is left alone.
+    mtime = (out / "summary.json").stat().st_mtime_ns
+    assert _invert(subject, out, cfg) == summary and (out / "summary.json").stat().st_mtime_ns == mtime
+    # Interrupted during tuning: only tuning and outputs run again, and the result is the same (seeded).
+    (out / "summary.json").unlink()
+    progress = json.loads((out / "stages" / "progress.json").read_text())
+    del progress["seconds"]["tuning"]
+    (out / "stages" / "progress.json").write_text(json.dumps(progress))
+    coarse_mtime = (out / "stages" / "coarse.safetensors").stat().st_mtime_ns
+    _invert(subject, out, cfg)
+    assert (out / "stages" / "coarse.safetensors").stat().st_mtime_ns == coarse_mtime
+    assert torch.allclose(load_file(str(out / "latent.safetensors"))["ws"], ws, atol=1e-5)
+    # Other settings into the same folder are refused.
+    with pytest.raises(Invert3dError, match="other settings"):
+        _invert(subject, out, replace(cfg, seed=1))
+
+
+def test_pti_and_density_reg_skip_pseudo_views(subject, tmp_path):
+    s = _invert(subject, tmp_path / "pti", tiny("pti"))
+    assert "visible" not in s["seconds"] and "geometry" not in s["seconds"]
+    assert not (tmp_path / "pti" / "pseudo_views.png").exists()
+    d = _invert(subject, tmp_path / "dreg", tiny(density_reg=True))
+    assert "density_target" in d["seconds"] and "visible" not in d["seconds"]
+    records = [json.loads(line) for line in (tmp_path / "dreg" / "log.jsonl").read_text().splitlines()]
+    assert any("density" in r for r in records if r["stage"] == "tuning")
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "invert3d", *map(str, args)], capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_cli_refuses_bad_input_without_writing(tmp_path, subject):
+    out = tmp_path / "never"
+    r = run("invert", tmp_path / "missing.png", "--out", out)
+    assert r.returncode == 2 and "image not found" in r.stderr and "Traceback" not in r.stderr
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    r = run("invert", bad, "--out", out)
+    assert r.returncode == 2 and "not a readable image" in r.stderr
+    r = run("invert", subject / "input.png", "--camera", subject / "mesh.ply", "--out", out)
+    assert r.returncode == 2 and "camera" in r.stderr
+    r = run("invert", subject / "input.png", "--method", "e4e", "--out", out)
+    assert r.returncode == 2 and "method" in r.stderr
+    assert not out.exists()
+
+
+def test_render_cli_writes_one_png_per_camera(subject, tmp_path):
+    result = tmp_path / "r"
+    _invert(subject, result, tiny("pti"))
+    views = tmp_path / "views"
+    r = run("render", result, "--cameras", subject / "truth" / "cameras.json", "--out", views)
+    assert r.returncode == 0, r.stderr
+    names = [e[0] for e in json.loads((subject / "truth" / "cameras.json").read_text())["labels"]]
+    assert sorted(p.name for p in views.iterdir()) == sorted(names)
+    assert np.asarray(Image.open(views / names[0])).shape == (128, 128, 3)
+    r = run("render", result, "--yaw", "0.3", "--orbit", "--out", views)
+    assert r.returncode == 2 and "exactly one" in r.stderr
+    r = run("render", tmp_path, "--orbit", "--out", views)
+    assert r.returncode == 2 and "not a finished invert3d result" in r.stderr
