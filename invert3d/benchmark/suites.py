@@ -1,0 +1,40 @@
+"""Benchmark suites: decorated synthetic subjects seen from chosen input poses, and the budget they run at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from invert3d.inversion.config import InversionConfig, preset
+
+
+@dataclass(frozen=True)
+class Case:
+    seed: int
+    decal: str  # a procedural kind ('emblem', 'tattoo', 'paint') or text to print on the subject
+    yaw: float  # input view (rad)
+    pitch: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"s{self.seed:03d}_yaw{self.yaw:+.2f}_pitch{self.pitch:+.2f}"
+
+
+SUITES: dict[str, tuple[Case, ...]] = {
+    # One subject, shortened budgets: checks the whole benchmark in a few minutes.
+    "smoke": (Case(3, "tattoo", 0.25),),
+    # Five subjects, every decal type, frontal to three-quarter inputs (the issue-4 comparison).
+    "five": (Case(1, "tattoo", 0.25), Case(2, "emblem", -0.3), Case(3, "paint", 0.0), Case(4, "INVERT", 0.45),
+             Case(5, "tattoo", -0.15, 0.1)),
+}
+
+SUITE_PRESET = {"smoke": "fast", "five": "fast"}
+
+
+def suite_config(suite: str, method: str) -> InversionConfig:
+    """The inversion settings a suite runs ``method`` with (the same budgets for every method)."""
+    cfg = preset(SUITE_PRESET[suite], method)
+    if suite == "smoke":
+        cfg = replace(cfg, coarse=replace(cfg.coarse, steps=60),
+                      pseudo=replace(cfg.pseudo, occluded=replace(cfg.pseudo.occluded, steps=30)),
+                      tuning=replace(cfg.tuning, steps=60), orbit_frames=24)
+    return cfg

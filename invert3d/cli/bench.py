@@ -1,0 +1,34 @@
+"""``invert3d bench``: methods scored against ground truth on a suite of decorated synthetic subjects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from invert3d.benchmark import METHOD_NAMES, SUITES, run_suite
+from invert3d.cli.common import open_generator
+from invert3d.errors import Invert3dError
+
+
+def bench(
+    out: Path = typer.Option(..., "--out", help="Benchmark folder (resumes: finished runs are reused)."),
+    suite: str = typer.Option("smoke", help=f"Suite: {', '.join(SUITES)}."),
+    methods: str = typer.Option("pti,hfgi3d", help=f"Comma-separated: {', '.join(METHOD_NAMES)}."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Generator (default: the embedded model)."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Write results.json (one record per subject x method x view, and means), table.md and sheets/*.png
+    (truth on top, then each method, at the same novel views)."""
+    if suite not in SUITES:
+        raise Invert3dError(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)}")
+    names = [m.strip() for m in methods.split(",") if m.strip()]
+    bad = [m for m in names if m not in METHOD_NAMES]
+    if bad or not names:
+        raise Invert3dError(f"unknown method(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METHOD_NAMES)}")
+    open_generator(checkpoint, None, device)  # fail early on a bad checkpoint
+    report = run_suite(lambda: open_generator(checkpoint, None, device), suite, names, out,
+                       str(checkpoint) if checkpoint else "embedded", echo=typer.echo)
+    typer.echo((out / "table.md").read_text())
+    typer.echo(f"wrote {out}/results.json, {out}/table.md, {out}/sheets/ ({len(report['records'])} records)")
