@@ -2,8 +2,9 @@
 
 The density of latent ws is sampled on a grid over the triplane box and meshed by marching cubes; the largest
 component is kept. EG3D's own shape export uses raw sigma level 10, but the level at which the volume renderer's
-surface sits depends on the model, so by default the level is chosen among candidates as the one whose mesh,
-rasterized at the input camera, best matches the depth the generator renders there.
+surface sits depends on the model, so by default the level is chosen among candidates (fixed levels, or quantiles
+of the sampled volume when none of those cuts it) as the one whose mesh, rasterized at the input camera, best
+matches the depth the generator renders there.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from invert3d.geometry.mesh import Mesh, mesh_from_volume, sample_grid
 from invert3d.geometry.raster import render_vertex_colors
 
 LEVEL_CANDIDATES = (0.0, 2.5, 5.0, 10.0, 20.0, 40.0)  # raw sigma (density = softplus(sigma - 1))
+QUANTILE_CANDIDATES = (0.6, 0.8, 0.9, 0.97)  # fallback: levels at these quantiles of the volume
 MISSING_PENALTY = 0.1  # world units charged to a pixel covered by only one of render and mesh
 
 
@@ -58,7 +60,10 @@ def density_mesh(G: TriPlaneGenerator, ws: torch.Tensor, camera: torch.Tensor, r
     out = G.synthesis(ws, camera.reshape(1, -1).to(ws.device), deterministic=True)
     depth, coverage = out["image_depth"][0, 0].cpu(), out["image_mask"][0, 0].cpu() > 0.5
     best: tuple[float, Mesh, float] | None = None
-    for candidate in LEVEL_CANDIDATES:
+    candidates = [c for c in LEVEL_CANDIDATES if volume.min() < c < volume.max()]
+    if not candidates:  # e.g. an untrained generator: its density never reaches the usual levels
+        candidates = sorted({round(float(q), 3) for q in np.quantile(volume, QUANTILE_CANDIDATES)})
+    for candidate in candidates:
         if not volume.min() < candidate < volume.max():
             continue
         mesh = mesh_from_volume(volume, half, candidate, inside_is_greater=True, largest_component=True)

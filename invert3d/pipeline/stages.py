@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.generator import TriPlaneGenerator
 from invert3d.geometry import Mesh, grid_points
@@ -120,7 +121,11 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         mesh_path = st.dir / "coarse_mesh.npz"
         if not st.done("geometry"):
             t = st.start()
-            mesh, level = density_mesh(G_frozen, ws_coarse, camera, cfg.geometry.resolution, cfg.geometry.level)
+            try:
+                mesh, level = density_mesh(G_frozen, ws_coarse, camera, cfg.geometry.resolution, cfg.geometry.level)
+            except ValueError as exc:
+                raise Invert3dError(f"stage 2 (geometry): {exc}; the coarse inversion found no shape to build "
+                                    "pseudo views on (try --method pti)") from None
             _save_mesh(mesh_path, mesh)
             (st.dir / "geometry.json").write_text(json.dumps({"level": level, "vertices": len(mesh.vertices),
                                                               "faces": len(mesh.faces)}))
