@@ -122,3 +122,22 @@ def test_render_cli_writes_one_png_per_camera(subject, tmp_path):
     assert r.returncode == 2 and "exactly one" in r.stderr
     r = run("render", tmp_path, "--orbit", "--out", views)
     assert r.returncode == 2 and "not a finished invert3d result" in r.stderr
+
+
+def test_folder_input_pairs_sibling_cameras_and_skips_finished(tmp_path, subject):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a", "b"):
+        (photos / f"{name}.png").write_bytes((subject / "input.png").read_bytes())
+    (photos / "a.json").write_text((subject / "input_camera.json").read_text())
+    out = tmp_path / "out"
+    args = ["invert", photos, "--method", "pti", "--preset", "fast", "--coarse-steps", "2", "--tuning-steps", "2",
+            "--out", out, "--quiet"]
+    r = run(*args)
+    assert r.returncode == 0, r.stderr
+    assert "b.png: no --camera given" in r.stderr and "a.png: no --camera" not in r.stderr
+    camera_a = json.loads((out / "a" / "config.json").read_text())["input"]["camera"]
+    assert camera_a == pytest.approx(json.loads((subject / "input_camera.json").read_text()), abs=1e-6)
+    assert (out / "b" / "summary.json").is_file()
+    r = run(*args)
+    assert r.returncode == 0 and r.stdout.count("already done") == 2

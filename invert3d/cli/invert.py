@@ -31,9 +31,14 @@ def _images(path: Path) -> list[Path]:
 
 
 def _camera(camera: Path | None, image: Path, G, warn) -> torch.Tensor:
+    """--camera if given; else a label file beside the image (NAME.npy or NAME.json, as EG3D's preprocessing
+    writes them); else the frontal camera, with a warning."""
     if camera is not None:
         return load_label(camera, image.name)
-    warn(f"{image.name}: no --camera given; using the canonical frontal camera")
+    for sibling in (image.with_suffix(".npy"), image.with_suffix(".json")):
+        if sibling.is_file():
+            return load_label(sibling, image.name)
+    warn(f"{image.name}: no --camera given and no {image.stem}.npy/.json beside it; using the frontal camera")
     r = G.cfg.rendering
     return pose_label(0.0, 0.0, r.avg_camera_radius, r.avg_camera_pivot)
 
@@ -43,7 +48,8 @@ def invert(
                                  "images, or a folder of them."),
     out: Path = typer.Option(..., "--out", help="Result folder (for a folder of photos: one subfolder each)."),
     camera: Optional[Path] = typer.Option(None, help="25-float camera label: .json, .npy, or an EG3D "
-                                          "dataset.json with this image's entry (default: frontal, with a warning)."),
+                                          "dataset.json with this image's entry (default: IMAGE.npy/.json beside "
+                                          "the image, else frontal with a warning)."),
     checkpoint: Optional[Path] = typer.Option(None, help="EG3D .pkl or invert3d checkpoint folder "
                                                "(default: the embedded model)."),
     method: str = typer.Option("hfgi3d", help=f"{' or '.join(METHODS)} (the PTI baseline)."),
