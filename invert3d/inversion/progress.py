@@ -69,12 +69,29 @@ class StageCheckpoint:
             return None
         return torch.load(self.path, weights_only=True)
 
-    def maybe_save(self, make_state: Callable[[], dict]) -> None:
+    def maybe_save(self, step: int, optimizer: torch.optim.Optimizer, rng: torch.Generator,
+                   tensors: Callable[[], dict]) -> None:
+        """Save the state after ``step`` steps if ``every_s`` has passed: optimizer, both RNGs, ``tensors()``."""
         if self.path is not None and time.monotonic() - self.last > self.every_s:
+            state = {"step": step, "optimizer": optimizer.state_dict(), "rng": rng.get_state(),
+                     "torch_rng": torch.get_rng_state(), **tensors()}
             with atomic_file(self.path) as tmp:
-                torch.save(make_state(), tmp)
+                torch.save(state, tmp)
             self.last = time.monotonic()
 
     def clear(self) -> None:
         if self.path is not None:
             self.path.unlink(missing_ok=True)
+
+
+def resume(checkpoint: StageCheckpoint | None, optimizer: torch.optim.Optimizer, rng: torch.Generator
+           ) -> tuple[int, dict]:
+    """Restore the optimizer and both RNGs from a stage checkpoint: (steps already done, the saved state), or
+    (0, {}) when there is none."""
+    state = checkpoint.load() if checkpoint is not None else None
+    if state is None:
+        return 0, {}
+    optimizer.load_state_dict(state["optimizer"])
+    rng.set_state(state["rng"])
+    torch.set_rng_state(state["torch_rng"])
+    return int(state["step"]), state

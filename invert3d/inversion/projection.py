@@ -14,7 +14,7 @@ import torch
 from invert3d.generator import TriPlaneGenerator
 from invert3d.inversion.config import ProjectionConfig
 from invert3d.inversion.losses import ReconstructionLoss
-from invert3d.inversion.progress import StageCheckpoint, StageLog
+from invert3d.inversion.progress import StageCheckpoint, StageLog, resume
 
 
 @torch.no_grad()
@@ -53,15 +53,10 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
     w = init.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=cfg.lr, betas=(0.9, 0.999))
     g = torch.Generator(device=device).manual_seed(seed)
-    first = 0
-    state = checkpoint.load() if checkpoint is not None else None
-    if state is not None:
+    first, state = resume(checkpoint, opt, g)
+    if state:
         with torch.no_grad():
             w.copy_(state["w"])
-        opt.load_state_dict(state["optimizer"])
-        g.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-        first = int(state["step"])
     if log is not None:
         log.begin(first)
     for step in range(first, cfg.steps):
@@ -79,8 +74,7 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
         if log is not None:
             log.step(step + 1, {"loss": loss.item()})
         if checkpoint is not None:
-            checkpoint.maybe_save(lambda: {"w": w.detach(), "optimizer": opt.state_dict(), "rng": g.get_state(),
-                                           "torch_rng": torch.get_rng_state(), "step": step + 1})
+            checkpoint.maybe_save(step + 1, opt, g, lambda: {"w": w.detach()})
     if log is not None:
         log.close()
     return w.detach().expand(1, G.num_ws, -1).clone() if layers == 1 else w.detach().clone()

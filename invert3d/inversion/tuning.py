@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from invert3d.generator import TriPlaneGenerator
 from invert3d.inversion.config import TuningConfig
 from invert3d.inversion.losses import ReconstructionLoss
-from invert3d.inversion.progress import StageCheckpoint, StageLog
+from invert3d.inversion.progress import StageCheckpoint, StageLog, resume
 from invert3d.pseudo_views import PseudoViews
 
 
@@ -46,16 +46,11 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     G.requires_grad_(True)
     opt = torch.optim.Adam([*G.parameters(), w], lr=cfg.lr, betas=(0.9, 0.999))
     g = torch.Generator().manual_seed(seed)
-    first = 0
-    state = checkpoint.load() if checkpoint is not None else None
-    if state is not None:
+    first, state = resume(checkpoint, opt, g)
+    if state:
         G.load_state_dict(state["generator"])
         with torch.no_grad():
             w.copy_(state["w"])
-        opt.load_state_dict(state["optimizer"])
-        g.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-        first = int(state["step"])
     if log is not None:
         log.begin(first)
     for step in range(first, cfg.steps):
@@ -84,9 +79,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
             if snapshot is not None and (step + 1) % log.every == 0:
                 snapshot(step + 1, G, w.detach())
         if checkpoint is not None:
-            checkpoint.maybe_save(lambda: {"generator": G.state_dict(), "w": w.detach(), "optimizer": opt.state_dict(),
-                                           "rng": g.get_state(), "torch_rng": torch.get_rng_state(),
-                                           "step": step + 1})
+            checkpoint.maybe_save(step + 1, opt, g, lambda: {"generator": G.state_dict(), "w": w.detach()})
     if log is not None:
         log.close()
     G.requires_grad_(False)
