@@ -6,7 +6,6 @@ folder with a summary is finished and is left alone (or refused, if it was made 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -83,12 +82,11 @@ def invert_photo(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor
     if check_out_dir(out, config):
         return json.loads((out / "summary.json").read_text())
     started = time.monotonic()
-    G_original = copy.deepcopy(G)
     device = next(G.parameters()).device
     photo, camera = photo.to(device), camera.to(device)
     results = run_stages(G, photo, camera, cfg, out, quiet=quiet)
     t = time.monotonic()
-    coarse = (results.coarse_mesh, G_original, results.ws_coarse) if results.coarse_mesh is not None else None
+    coarse = (results.coarse_mesh, results.pretrained, results.ws_coarse) if results.coarse_mesh is not None else None
     recon = write_outputs(out, G, results.ws, photo, camera, coarse, results.pseudo, results.difference,
                           cfg.geometry.resolution, cfg.pseudo.visibility_tolerance, cfg.orbit_frames)
     seconds = {**results.seconds, "outputs": round(time.monotonic() - t, 2)}

@@ -42,6 +42,7 @@ class StageResults:
     difference: torch.Tensor | None  # [1, 1, H, W] binarized difference map D
     seconds: dict[str, float]
     peak_memory_mb: dict[str, float | None]
+    pretrained: TriPlaneGenerator  # frozen copy of G as it was before tuning
 
 
 class _Stages:
@@ -194,4 +195,4 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
     tuned = load_file(str(tuned_path))
     G.load_state_dict({k[2:]: v for k, v in tuned.items() if k.startswith("G.")})
     return StageResults(ws_coarse, tuned["ws"].to(device), mesh, pseudo, difference, dict(st.seconds),
-                        dict(st.memory))
+                        dict(st.memory), G_frozen)
