@@ -88,3 +88,7 @@ def test_metrics_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "invert3d", "metrics", str(tmp_path / "a.png"), str(tmp_path)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "two image files or two folders" in r.stderr
+    (tmp_path / "c.png").write_text("not an image")
+    r = subprocess.run([sys.executable, "-m", "invert3d", "metrics", str(tmp_path / "a.png"), str(tmp_path / "c.png")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "not a readable image" in r.stderr and "Traceback" not in r.stderr

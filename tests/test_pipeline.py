@@ -106,6 +106,10 @@ def test_cli_refuses_bad_input_without_writing(tmp_path, subject):
     assert r.returncode == 2 and "camera" in r.stderr
     r = run("invert", subject / "input.png", "--method", "e4e", "--out", out)
     assert r.returncode == 2 and "method" in r.stderr
+    r = run("demo", "--decal-kind", "sticker", "--out", out)
+    assert r.returncode == 2 and "unknown decal kind" in r.stderr
+    r = run("demo", "--preset", "slow", "--out", out)
+    assert r.returncode == 2 and "unknown preset" in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()
 
 

@@ -9,12 +9,13 @@ import typer
 
 from invert3d.cameras import load_label
 from invert3d.cli.common import open_generator
+from invert3d.errors import Invert3dError
 from invert3d.inversion.config import preset
 from invert3d.media import image_grid, load_photo, save_png
 from invert3d.pipeline.evaluate import mean_scores, score_views
 from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.pipeline.result import open_result
-from invert3d.synthetic.subject import make_subject, write_subject
+from invert3d.synthetic.subject import PROCEDURAL_DECALS, make_subject, write_subject
 
 
 def demo(
@@ -27,13 +28,18 @@ def demo(
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:
     """Make a decorated synthetic subject, invert its photo, and put the novel views beside the truth."""
+    if decal_kind not in PROCEDURAL_DECALS:
+        raise Invert3dError(f"unknown decal kind {decal_kind!r}; choose one of {', '.join(PROCEDURAL_DECALS)}")
+    try:
+        cfg = preset(preset_name)
+    except ValueError as exc:
+        raise Invert3dError(str(exc)) from None
     G = open_generator(checkpoint, None, device)
     subject_dir = out / "subject"
     if not (subject_dir / "subject.json").exists():
         write_subject(make_subject(seed, decal_kind), subject_dir, yaw, 0.0, G.img_resolution)
     image = subject_dir / "input.png"
     camera = load_label(subject_dir / "input_camera.json")
-    cfg = preset(preset_name)
     ck = str(checkpoint) if checkpoint is not None else "embedded"
     result_dir = out / "result"
     summary = invert_photo(G, load_photo(image, G.img_resolution), camera, cfg, result_dir,

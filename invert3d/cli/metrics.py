@@ -28,6 +28,15 @@ def _pairs(a: Path, b: Path) -> list[tuple[Path, Path]]:
     raise Invert3dError("give two image files or two folders (images are paired by file name)")
 
 
+def _side(path: Path) -> int:
+    """The side of a square reference image (``load_photo`` then explains any other problem with it)."""
+    try:
+        with Image.open(path) as im:
+            return im.size[0]
+    except (OSError, ValueError) as exc:
+        raise Invert3dError(f"{path}: not a readable image ({exc})") from None
+
+
 def metrics(
     a: Path = typer.Argument(..., help="Image or folder."),
     b: Path = typer.Argument(..., help="Reference image or folder (same names)."),
@@ -37,9 +46,8 @@ def metrics(
     alex, vgg = LPIPS("alex"), LPIPS("vgg")
     rows = []
     for pa, pb in pairs:
-        with Image.open(pb) as im:
-            size = im.size[0]
-        x, y = load_photo(pa, size), load_photo(pb, size)
+        y = load_photo(pb, _side(pb))
+        x = load_photo(pa, y.shape[-1])
         with torch.no_grad():
             rows.append({"image": pa.name, "psnr": float(psnr(x, y)[0]), "ssim": float(ssim(x, y)[0]),
                          "ms_ssim": float(ms_ssim(x, y)[0]), "lpips_alex": float(alex(x, y)[0]),
