@@ -75,3 +75,19 @@ def peak_memory_mb(device: torch.device | str = "cpu", reset: bool = True) -> fl
     except (OSError, StopIteration, ValueError):
         return None
     return round(peak_kb / 1024, 1)
+
+
+def has_fast_bf16(device: torch.device | str = "cpu") -> bool:
+    """Whether bf16 matrix maths is native on ``device``: a CUDA GPU with bf16, or an x86 CPU with AMX-BF16 or
+    AVX512-BF16 (read from /proc/cpuinfo; False where that cannot be read)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from invert3d.benchmark.curves import CURVE_FILE, QualityCurve, read_curve
+from invert3d.benchmark.plots import tradeoff_plot
 from invert3d.benchmark.suites import SUITES, Case, suite_config
 from invert3d.cameras import load_label
 from invert3d.files import atomic_file
@@ -44,9 +46,14 @@ def _subject(case: Case, root: Path, resolution: int) -> Path:
     return path
 
 
-def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: str, echo=print) -> dict:
-    """Invert every case of ``suite`` with every method; write results.json, table.md and contact sheets."""
-    records, sheets = [], {}
+def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: str, echo=print,
+              curve_every: int | None = None) -> dict:
+    """Invert every case of ``suite`` with every method; write results.json, table.md and contact sheets.
+
+    With ``curve_every``, runs made now also score their final optimization every that many steps (curve.jsonl in
+    the run folder); every run's curve is gathered into results.json and plotted in tradeoff.png.
+    """
+    records, sheets, curves = [], {}, {}
     G = G_factory()
     for case in SUITES[suite]:
         subject = _subject(case, out, G.img_resolution)
@@ -57,8 +64,13 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
             cfg = method_config(suite, method)
             run_dir = out / "runs" / case.name / method.replace("/", "_")
             G = G_factory()
+            curve = (QualityCurve(run_dir / CURVE_FILE, photo, camera, subject / "truth", curve_every)
+                     if curve_every else None)
             summary = invert_photo(G, photo, camera, cfg, run_dir, run_config(cfg, subject / "input.png", camera,
-                                                                               checkpoint, G), quiet=True)
+                                                                               checkpoint, G), quiet=True,
+                                   snapshot=curve)
+            if (run_dir / CURVE_FILE).is_file():
+                curves.setdefault(case.name, {})[method] = read_curve(run_dir / CURVE_FILE)
             scores = score_views(open_result(run_dir), subject / "truth")
             renders[method] = scores
             iv = summary["input_view"]
@@ -75,7 +87,9 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
         sheets[case.name] = image_grid(rows, len(first))
         save_png(out / "sheets" / f"{case.name}.png", sheets[case.name])
     means = _means(records, methods)
-    report = {"suite": suite, "methods": methods, "records": records, "means": means}
+    report = {"suite": suite, "methods": methods, "records": records, "means": means, "curves": curves}
+    if curves:
+        tradeoff_plot(curves, out / "tradeoff.png")
     with atomic_file(out / "results.json") as tmp:
         tmp.write_text(json.dumps(report, indent=1))
     with atomic_file(out / "table.md") as tmp:

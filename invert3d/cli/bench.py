@@ -18,6 +18,8 @@ def bench(
     methods: str = typer.Option("pti,hfgi3d", help=f"Comma-separated: {', '.join(METHOD_NAMES)}."),
     checkpoint: Optional[Path] = typer.Option(None, help="Generator (default: the embedded model)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    curve_every: Optional[int] = typer.Option(
+        None, min=1, help="Also score the final optimization every N steps (texture-geometry trade-off curves)."),
 ) -> None:
     """Write results.json (one record per subject x method x view, and means), table.md and sheets/*.png
     (truth on top, then each method, at the same novel views)."""
@@ -29,6 +31,6 @@ def bench(
         raise Invert3dError(f"unknown method(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METHOD_NAMES)}")
     open_generator(checkpoint, None, device)  # fail early on a bad checkpoint
     report = run_suite(lambda: open_generator(checkpoint, None, device), suite, names, out,
-                       str(checkpoint) if checkpoint else "embedded", echo=typer.echo)
+                       str(checkpoint) if checkpoint else "embedded", echo=typer.echo, curve_every=curve_every)
     typer.echo((out / "table.md").read_text())
     typer.echo(f"wrote {out}/results.json, {out}/table.md, {out}/sheets/ ({len(report['records'])} records)")

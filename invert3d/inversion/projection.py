@@ -52,6 +52,7 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
     init = w_avg.expand(1, layers, -1) if start is None else start[:, :layers]
     w = init.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=cfg.lr, betas=(0.9, 0.999))
+    prepared = loss_fn.prepare(target, mask)
     g = torch.Generator(device=device).manual_seed(seed)
     first, state = resume(checkpoint, opt, g)
     if state:
@@ -67,7 +68,7 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
         noisy = w + torch.randn(w.shape, generator=g, device=device) * strength
         ws = noisy.expand(1, G.num_ws, -1) if layers == 1 else noisy
         image = G.synthesis(ws, cam)["image"]
-        loss = loss_fn(image, target, mask)
+        loss = loss_fn(image, prepared).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -8,13 +8,14 @@ appendix-D alternative (single view + density regularizer toward the coarse geom
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 
 from invert3d.generator import TriPlaneGenerator
 from invert3d.inversion.config import TuningConfig
-from invert3d.inversion.losses import ReconstructionLoss
+from invert3d.inversion.losses import LossTarget, ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint, StageLog, resume
 from invert3d.pseudo_views import PseudoViews
 
@@ -27,6 +28,38 @@ class DensityTarget:
     sigma: torch.Tensor  # [P]
 
 
+class Snapshot(Protocol):
+    """Observer of the tuning: called as ``snapshot(step, G, ws)`` every ``every`` steps."""
+
+    every: int
+
+    def __call__(self, step: int, G: TriPlaneGenerator, ws: torch.Tensor) -> None: ...
+
+
+class PseudoTargets:
+    """The prepared L_rec targets of each pseudo camera: (M_v V_i, M_o O_i), built on first use and kept while
+    they fit in ``budget_mb`` (LPIPS features of 30 views at 128^2 take ~0.5 GB)."""
+
+    def __init__(self, pseudo: PseudoViews, loss_fn: ReconstructionLoss, device: torch.device, budget_mb: float):
+        self.pseudo, self.loss_fn, self.device, self.budget_mb = pseudo, loss_fn, device, budget_mb
+        self.cache: dict[int, LossTarget] = {}
+        self.capacity: int | None = None
+
+    def __getitem__(self, i: int) -> LossTarget:
+        if i in self.cache:
+            return self.cache[i]
+        target = self.pseudo.target[i:i + 1].to(self.device).expand(2, -1, -1, -1)
+        m_v = self.pseudo.weight[i:i + 1].to(self.device)
+        prepared = self.loss_fn.prepare(target, torch.cat([m_v, 1 - m_v]))
+        if self.capacity is None:
+            tensors = [prepared.image, prepared.mask, *(prepared.features or [])]
+            size_mb = sum(t.numel() * t.element_size() for t in tensors) / 2**20
+            self.capacity = int(self.budget_mb // size_mb)
+        if len(self.cache) < self.capacity:
+            self.cache[i] = prepared
+        return prepared
+
+
 def _log_density(sigma: torch.Tensor) -> torch.Tensor:
     """Compressed density log(1 + softplus(sigma - 1)): compares thin and solid regions on one scale."""
     return torch.log1p(F.softplus(sigma - 1))
@@ -35,10 +68,11 @@ def _log_density(sigma: torch.Tensor) -> torch.Tensor:
 def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: torch.Tensor, cfg: TuningConfig,
          loss_fn: ReconstructionLoss, *, pseudo: PseudoViews | None = None, density: DensityTarget | None = None,
          seed: int = 0, log: StageLog | None = None, checkpoint: StageCheckpoint | None = None,
-         snapshot=None) -> torch.Tensor:
+         snapshot: Snapshot | None = None) -> torch.Tensor:
     """Tune G (in place) and ws [1, num_ws, w_dim] to the photo [1, 3, H, W] at camera [25]; returns the tuned ws.
 
-    ``snapshot(step, G, ws)``, if given, is called every ``log.every`` steps (the benchmark's quality curves).
+    ``snapshot``, if given, sees G and ws before the first step and every ``snapshot.every`` steps (the
+    benchmark's quality curves); it must not change them.
     """
     device = photo.device
     cam = camera.reshape(1, -1).to(device)
@@ -46,6 +80,9 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     G.requires_grad_(True)
     opt = torch.optim.Adam([*G.parameters(), w], lr=cfg.lr, betas=(0.9, 0.999))
     g = torch.Generator().manual_seed(seed)
+    photo_target = loss_fn.prepare(photo)
+    pseudo_targets = PseudoTargets(pseudo, loss_fn, device, cfg.target_cache_mb) if pseudo is not None else None
+    term_weights = torch.tensor([1.0, cfg.visible_weight, cfg.occluded_weight], device=device)
     first, state = resume(checkpoint, opt, g)
     if state:
         G.load_state_dict(state["generator"])
@@ -53,17 +90,17 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
             w.copy_(state["w"])
     if log is not None:
         log.begin(first)
+    if snapshot is not None and first == 0:
+        snapshot(0, G, w.detach())
     for step in range(first, cfg.steps):
         planes = G.planes(w)
         if pseudo is not None:
             i = int(torch.randint(len(pseudo), (1,), generator=g))
             out = G.render_planes(planes, w, torch.cat([cam, pseudo.cameras[i:i + 1].to(device)]))["image"]
-            target, m_v = pseudo.target[i:i + 1].to(device), pseudo.weight[i:i + 1].to(device)
-            photo_loss = loss_fn(out[:1], photo)
-            loss = (photo_loss + cfg.visible_weight * loss_fn(out[1:], target, m_v)
-                    + cfg.occluded_weight * loss_fn(out[1:], target, 1 - m_v))
+            terms = loss_fn(out[[0, 1, 1]], LossTarget.cat([photo_target, pseudo_targets[i]]))
+            photo_loss, loss = terms[0], (terms * term_weights).sum()
         else:
-            photo_loss = loss = loss_fn(G.render_planes(planes, w, cam)["image"], photo)
+            photo_loss = loss = loss_fn(G.render_planes(planes, w, cam)["image"], photo_target).sum()
         values = {"photo": photo_loss.item()}
         if density is not None:
             idx = torch.randint(len(density.points), (cfg.density_points,), generator=g)
@@ -76,8 +113,8 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         opt.step()
         if log is not None:
             log.step(step + 1, {"loss": loss.item(), **values})
-            if snapshot is not None and (step + 1) % log.every == 0:
-                snapshot(step + 1, G, w.detach())
+        if snapshot is not None and ((step + 1) % snapshot.every == 0 or step + 1 == cfg.steps):
+            snapshot(step + 1, G, w.detach())
         if checkpoint is not None:
             checkpoint.maybe_save(step + 1, opt, g, lambda: {"generator": G.state_dict(), "w": w.detach()})
     if log is not None:

@@ -48,7 +48,7 @@ class LPIPS(nn.Module):
                     in_ch = out_ch
             self.taps = (0, 1, 2, 3, 4)
             self.pool = (3, 2)
-        self.features = nn.ModuleList(convs)
+        self.convs = nn.ModuleList(convs)
         widths = [convs[i].out_channels for i in self.taps]
         for k, c in enumerate(widths):
             self.register_buffer(f"lin_{k}", torch.zeros(1, c, 1, 1))
@@ -63,25 +63,28 @@ class LPIPS(nn.Module):
                 getattr(self, f"lin_{k}").copy_(state[f"lin.{k}"])
         self.eval().requires_grad_(False)
 
-    def _features(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Images [N, 3, H, W] in [-1, 1] -> the compared activations, unit-normalized along channels."""
+        x = (x - self.shift) / self.scale
         feats = []
         for step in self.plan:
             if step == "M":
                 x = F.max_pool2d(x, self.pool[0], self.pool[1])
             else:
-                x = F.relu(self.features[step](x))
+                x = F.relu(self.convs[step](x))
                 if step in self.taps:
-                    feats.append(x)
+                    feats.append(x / (x.square().sum(1, keepdim=True).sqrt() + 1e-10))
         return feats
+
+    def distance(self, fa: list[torch.Tensor], fb: list[torch.Tensor]) -> torch.Tensor:
+        """Distances [N] between two images' ``features`` (fb may hold one image, broadcast over N); computed in
+        float32 whatever the features' precision."""
+        total = 0.0
+        for k, (x, y) in enumerate(zip(fa, fb)):
+            d = F.conv2d((x.float() - y.float()).square(), getattr(self, f"lin_{k}"))
+            total = total + d.mean(dim=(2, 3))
+        return total.reshape(-1)
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """a, b: [N, 3, H, W] in [-1, 1] -> [N] distances (differentiable in a and b)."""
-        fa = self._features((a - self.shift) / self.scale)
-        fb = self._features((b - self.shift) / self.scale)
-        total = 0.0
-        for k, (x, y) in enumerate(zip(fa, fb)):
-            x = x / (x.square().sum(1, keepdim=True).sqrt() + 1e-10)
-            y = y / (y.square().sum(1, keepdim=True).sqrt() + 1e-10)
-            d = F.conv2d((x - y).square(), getattr(self, f"lin_{k}"))
-            total = total + d.mean(dim=(2, 3))
-        return total.reshape(-1)
+        return self.distance(self.features(a), self.features(b))

@@ -17,6 +17,7 @@ from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.generator import TriPlaneGenerator
 from invert3d.inversion.config import InversionConfig
+from invert3d.inversion.tuning import Snapshot
 from invert3d.metrics import LPIPS, psnr, ssim
 from invert3d.pipeline.outputs import write_outputs
 from invert3d.pipeline.stages import run_stages
@@ -74,7 +75,7 @@ def input_view_metrics(recon: torch.Tensor, photo: torch.Tensor) -> dict[str, fl
 
 
 def invert_photo(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, cfg: InversionConfig, out: Path,
-                 config: dict, quiet: bool = False) -> dict:
+                 config: dict, quiet: bool = False, snapshot: Snapshot | None = None) -> dict:
     """Invert photo [1, 3, H, W] (at the generator's resolution, in [-1, 1]) seen from camera [25] into ``out``.
 
     ``config`` is ``run_config(...)``; returns the summary (also written to ``out/summary.json``).
@@ -84,7 +85,7 @@ def invert_photo(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor
     started = time.monotonic()
     device = next(G.parameters()).device
     photo, camera = photo.to(device), camera.to(device)
-    results = run_stages(G, photo, camera, cfg, out, quiet=quiet)
+    results = run_stages(G, photo, camera, cfg, out, quiet=quiet, snapshot=snapshot)
     t = time.monotonic()
     coarse = (results.coarse_mesh, results.pretrained, results.ws_coarse) if results.coarse_mesh is not None else None
     recon = write_outputs(out, G, results.ws, photo, camera, coarse, results.pseudo, results.difference,
@@ -92,7 +93,7 @@ def invert_photo(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor
     seconds = {**results.seconds, "outputs": round(time.monotonic() - t, 2)}
     summary = {"method": cfg.method, "preset": cfg.preset, "input_view": input_view_metrics(recon, photo),
                "seconds": seconds, "seconds_total": round(sum(seconds.values()), 2),
-               "peak_memory_mb": results.peak_memory_mb,
+               "peak_memory_mb": results.peak_memory_mb, "lpips_precision": results.lpips_precision,
                "seconds_this_session": round(time.monotonic() - started, 2)}
     with atomic_file(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2))

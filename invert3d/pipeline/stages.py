@@ -25,7 +25,7 @@ from invert3d.inversion.config import InversionConfig
 from invert3d.inversion.losses import ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint, StageLog
 from invert3d.inversion.projection import project
-from invert3d.inversion.tuning import DensityTarget, tune
+from invert3d.inversion.tuning import DensityTarget, Snapshot, tune
 from invert3d.pseudo_views import (PseudoViews, VisiblePart, combine, difference_mask, pseudo_cameras,
                                    warp_photo)
 from invert3d.runtime import peak_memory_mb
@@ -43,6 +43,7 @@ class StageResults:
     seconds: dict[str, float]
     peak_memory_mb: dict[str, float | None]
     pretrained: TriPlaneGenerator  # frozen copy of G as it was before tuning
+    lpips_precision: str  # 'float32' or 'bfloat16': what LossConfig.lpips_precision resolved to here
 
 
 class _Stages:
@@ -97,11 +98,13 @@ def _load_mesh(path: Path) -> Mesh:
 
 
 def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, cfg: InversionConfig, root: Path,
-               quiet: bool = False) -> StageResults:
-    """Run (or resume) every stage of ``cfg.method`` for photo [1, 3, H, W] at camera [25]; tunes G in place."""
+               quiet: bool = False, snapshot: Snapshot | None = None) -> StageResults:
+    """Run (or resume) every stage of ``cfg.method`` for photo [1, 3, H, W] at camera [25]; tunes G in place.
+
+    ``snapshot`` observes the final optimization (see ``tune``)."""
     device = photo.device
     st = _Stages(root, device, quiet)
-    loss_fn = ReconstructionLoss(cfg.loss).to(device)
+    loss_fn = ReconstructionLoss(cfg.loss, device)
     G_frozen = copy.deepcopy(G).requires_grad_(False)
 
     # 1. Coarse inversion z_e: an early-stopped projection (PTI's pivot is the same W projection).
@@ -188,11 +191,12 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         torch.manual_seed(cfg.seed + 2)
         ck = st.checkpoint("tuning")
         ws = tune(G, ws_coarse, photo, camera, cfg.tuning, loss_fn, pseudo=pseudo, density=density,
-                  seed=cfg.seed + 2, log=st.log("tuning", cfg.tuning.steps, cfg.log_every), checkpoint=ck)
+                  seed=cfg.seed + 2, log=st.log("tuning", cfg.tuning.steps, cfg.log_every), checkpoint=ck,
+                  snapshot=snapshot)
         st.save_tensors("tuned", {"ws": ws, **{f"G.{k}": v for k, v in G.state_dict().items()}})
         ck.clear()
         st.finish("tuning", t)
     tuned = load_file(str(tuned_path))
     G.load_state_dict({k[2:]: v for k, v in tuned.items() if k.startswith("G.")})
     return StageResults(ws_coarse, tuned["ws"].to(device), mesh, pseudo, difference, dict(st.seconds),
-                        dict(st.memory), G_frozen)
+                        dict(st.memory), G_frozen, loss_fn.precision)

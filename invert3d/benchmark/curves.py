@@ -1,0 +1,63 @@
+"""Quality during the final optimization: the texture-geometry trade-off of the paper's Figures 2 and 7.
+
+A ``QualityCurve`` observes ``tune`` and, every N steps, renders the input view and the true novel views of a
+synthetic subject and scores them; each call appends one JSON line to ``curve.jsonl`` in the run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from invert3d.cameras import load_labels
+from invert3d.generator import TriPlaneGenerator
+from invert3d.media import load_photo
+from invert3d.metrics import LPIPS, psnr
+from invert3d.views import iter_views
+
+CURVE_FILE = "curve.jsonl"
+
+
+def _tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(image.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+
+
+class QualityCurve:
+    """Snapshot for ``tune``: input-view PSNR and novel-view PSNR / LPIPS (AlexNet) vs. the truth every ``every``
+    steps. photo [1, 3, H, W] in [-1, 1] at camera [25]; ``truth_dir`` as ``invert3d synth`` writes it."""
+
+    def __init__(self, path: Path, photo: torch.Tensor, camera: torch.Tensor, truth_dir: Path, every: int):
+        self.path, self.every = path, every
+        entries = load_labels(truth_dir / "cameras.json")
+        size = photo.shape[-1]
+        self.labels = torch.stack([camera.reshape(-1).cpu(), *(label for _, label in entries)])
+        self.truth = torch.cat([photo.cpu(), *(load_photo(truth_dir / name, size) for name, _ in entries)])
+        self.lpips = LPIPS("alex")
+
+    @torch.no_grad()
+    def __call__(self, step: int, G: TriPlaneGenerator, ws: torch.Tensor) -> None:
+        started = time.monotonic()
+        renders = torch.cat([_tensor(image) for image in iter_views(G, ws, self.labels)])
+        p = psnr(renders, self.truth)
+        lp = self.lpips(renders, self.truth)
+        record = {"step": step, "input_psnr": round(float(p[0]), 3), "novel_psnr": round(float(p[1:].mean()), 3),
+                  "input_lpips_alex": round(float(lp[0]), 4), "novel_lpips_alex": round(float(lp[1:].mean()), 4),
+                  "seconds": round(time.monotonic() - started, 2)}
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def read_curve(path: Path) -> list[dict]:
+    """The records of a curve.jsonl by step (a resumed run may have logged a step twice: the last one wins)."""
+    if not path.is_file():
+        return []
+    records = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            records[record["step"]] = record
+    return [records[k] for k in sorted(records)]
