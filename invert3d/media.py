@@ -12,6 +12,11 @@ from PIL import Image
 from invert3d.files import atomic_file
 
 
+def from_uint8(image: np.ndarray) -> torch.Tensor:
+    """[H, W, 3] uint8 -> [1, 3, H, W] float in [-1, 1] (x / 127.5 - 1)."""
+    return torch.from_numpy(image.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+
+
 def to_uint8(image: torch.Tensor) -> np.ndarray:
     """[3, H, W] or [1, 3, H, W] in [-1, 1] -> [H, W, 3] uint8 (EG3D's x * 127.5 + 128, clamped)."""
     if image.ndim == 4:

@@ -12,7 +12,7 @@ from invert3d.inversion import config as config_module
 from invert3d.inversion.losses import ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint
 from invert3d.inversion.projection import lr_schedule, project
-from invert3d.inversion.tuning import tune
+from invert3d.inversion.tuning import PseudoTargets, tune
 from invert3d.pseudo_views import PseudoViews
 
 L2 = LossConfig(l2=1.0, lpips=0.0)  # LPIPS is tested on its own; plain L2 keeps these fast
@@ -124,3 +124,18 @@ def test_config_presets_and_validation():
         InversionConfig(pseudo=replace(paper.pseudo, blend="median"))
     with pytest.raises(ValueError, match="ablations"):
         config_module.preset("paper", "pti", no_visible=True)
+
+
+def test_pseudo_targets_are_cached_within_their_memory_budget(generator, target):
+    _, cam = target
+    pseudo = _pseudo(generator, cam)
+    loss_fn = ReconstructionLoss(L2)
+    cached = PseudoTargets(pseudo, loss_fn, torch.device("cpu"), budget_mb=64.0)
+    uncached = PseudoTargets(pseudo, loss_fn, torch.device("cpu"), budget_mb=0.0)
+    for i in (1, 0, 1):
+        a, b = cached[i], uncached[i]
+        assert torch.equal(a.image, b.image) and torch.equal(a.mask, b.mask)
+        # Row 0 is the visible term M_v V_i, row 1 the occluded term M_o V_i: the masks partition the image.
+        assert torch.equal(a.mask.sum(0), torch.ones_like(a.mask[0]))
+    assert sorted(cached.cache) == [0, 1] and not uncached.cache
+    assert cached[1] is cached[1]

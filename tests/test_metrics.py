@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,3 +93,19 @@ def test_metrics_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "invert3d", "metrics", str(tmp_path / "a.png"), str(tmp_path / "c.png")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "not a readable image" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_identity_distance_separates_people():
+    identity = pytest.importorskip("invert3d.metrics.identity")
+    photos = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "photos"
+    if not (photos / "00002.png").is_file():
+        pytest.skip("portrait fixtures not found")
+    try:
+        model = identity.identity_model()
+    except identity.IdentityUnavailable as exc:
+        pytest.skip(str(exc))
+    a = np.asarray(Image.open(photos / "00001.png").convert("RGB"))
+    b = np.asarray(Image.open(photos / "00002.png").convert("RGB"))
+    blurred = np.asarray(Image.fromarray(a).resize((128, 128)).resize(a.shape[1::-1]))
+    assert model.distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert model.distance(a, blurred) < 0.3 < identity.SAME_PERSON < model.distance(a, b)

@@ -10,20 +10,15 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from invert3d.cameras import load_labels
 from invert3d.generator import TriPlaneGenerator
-from invert3d.media import load_photo
+from invert3d.media import from_uint8, load_photo
 from invert3d.metrics import LPIPS, psnr
 from invert3d.views import iter_views
 
 CURVE_FILE = "curve.jsonl"
-
-
-def _tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(image.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
 
 
 class QualityCurve:
@@ -41,7 +36,7 @@ class QualityCurve:
     @torch.no_grad()
     def __call__(self, step: int, G: TriPlaneGenerator, ws: torch.Tensor) -> None:
         started = time.monotonic()
-        renders = torch.cat([_tensor(image) for image in iter_views(G, ws, self.labels)])
+        renders = torch.cat([from_uint8(image) for image in iter_views(G, ws, self.labels)])
         p = psnr(renders, self.truth)
         lp = self.lpips(renders, self.truth)
         record = {"step": step, "input_psnr": round(float(p[0]), 3), "novel_psnr": round(float(p[1:].mean()), 3),

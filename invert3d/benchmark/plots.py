@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from invert3d.benchmark.methods import method_config
 from invert3d.files import atomic_file
 
 
@@ -60,3 +61,59 @@ def tradeoff_plot(curves: dict[str, dict[str, list[dict]]], path: Path) -> None:
     with atomic_file(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+def _family(name: str) -> str | None:
+    """The parameter a method name sweeps ('theta', 'views', 'spread', 'blend'), or None."""
+    variant = name.partition("/")[2]
+    if variant == "gaussian":
+        return "blend"
+    return variant.split("=")[0] if "=" in variant else None
+
+
+def _setting(family: str, name: str) -> float:
+    p = method_config("default", name).pseudo
+    return {"theta": p.theta, "views": p.yaw_steps * p.pitch_steps, "spread": p.yaw_range,
+            "blend": float(p.blend == "gaussian")}[family]
+
+
+def _default_label(family: str) -> str:
+    p = method_config("default", "hfgi3d").pseudo
+    return {"theta": f"{p.theta:g}", "views": f"{p.yaw_steps}x{p.pitch_steps}",
+            "spread": f"{p.yaw_range:g}x{p.pitch_range:g}", "blend": p.blend}[family]
+
+
+def _sweep_points(methods: list[str]) -> dict[str, list[str]]:
+    """{swept parameter: method names by setting}, each with plain 'hfgi3d' (the defaults) as one point."""
+    if "hfgi3d" not in methods:
+        return {}
+    families: dict[str, list[str]] = {}
+    for name in methods:
+        family = _family(name)
+        if family is not None:
+            families.setdefault(family, ["hfgi3d"]).append(name)
+    return {family: sorted(names, key=lambda n: _setting(family, n)) for family, names in families.items()}
+
+
+def sweep_plot(means: dict[str, dict[str, float]], path: Path) -> bool:
+    """One panel per swept parameter (theta, views, spread, blend): input- and novel-view PSNR of hfgi3d at each
+    setting, the default included. Returns False (and writes nothing) when ``means`` holds no sweep."""
+    families = _sweep_points(list(means))
+    if not families:
+        return False
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(families), figsize=(4.2 * len(families), 3.8), squeeze=False)
+    for ax, (family, points) in zip(axes[0], families.items()):
+        labels = [name.partition("/")[2] or f"default ({_default_label(family)})" for name in points]
+        x = np.arange(len(points))
+        for key, style in (("input_psnr", "o-"), ("novel_psnr", "s--")):
+            ax.plot(x, [means[name][key] for name in points], style, label=key.replace("_", " "))
+        ax.set_xticks(x, labels, rotation=20, fontsize=8)
+        ax.set(title=family, ylabel="PSNR (dB)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return True

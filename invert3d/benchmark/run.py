@@ -4,38 +4,22 @@ inversions are reused)."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from invert3d.benchmark.curves import CURVE_FILE, QualityCurve, read_curve
-from invert3d.benchmark.plots import tradeoff_plot
-from invert3d.benchmark.suites import SUITES, Case, suite_config
+from invert3d.benchmark.methods import method_config
+from invert3d.benchmark.plots import sweep_plot, tradeoff_plot
+from invert3d.benchmark.suites import SUITES, Case
 from invert3d.cameras import load_label
 from invert3d.files import atomic_file
-from invert3d.inversion.config import InversionConfig
 from invert3d.media import image_grid, load_photo, save_png
 from invert3d.pipeline.evaluate import mean_scores, score_views
 from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.pipeline.result import open_result
 from invert3d.synthetic.decals import KINDS, text_image
 from invert3d.synthetic.subject import make_subject, write_subject
-
-VARIANTS = {  # hfgi3d with one thing changed: the paper's ablations and our design choices
-    "no-occluded": lambda cfg: replace(cfg, no_occluded=True),
-    "no-visible": lambda cfg: replace(cfg, no_visible=True),
-    "density-reg": lambda cfg: replace(cfg, density_reg=True),
-    "gaussian": lambda cfg: replace(cfg, pseudo=replace(cfg.pseudo, blend="gaussian")),
-}
-METHOD_NAMES = ("pti", "hfgi3d", *(f"hfgi3d/{v}" for v in VARIANTS))
-
-
-def method_config(suite: str, name: str) -> InversionConfig:
-    """'pti', 'hfgi3d' or 'hfgi3d/<variant>' -> the InversionConfig it runs with in ``suite``."""
-    base, _, variant = name.partition("/")
-    cfg = suite_config(suite, base)
-    return VARIANTS[variant](cfg) if variant else cfg
 
 
 def _subject(case: Case, root: Path, resolution: int) -> Path:
@@ -90,6 +74,7 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
     report = {"suite": suite, "methods": methods, "records": records, "means": means, "curves": curves}
     if curves:
         tradeoff_plot(curves, out / "tradeoff.png")
+    sweep_plot(means, out / "sweeps.png")
     with atomic_file(out / "results.json") as tmp:
         tmp.write_text(json.dumps(report, indent=1))
     with atomic_file(out / "table.md") as tmp:

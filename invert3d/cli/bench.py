@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from invert3d.benchmark import METHOD_NAMES, SUITES, run_suite
+from invert3d.benchmark import METHOD_HELP, SUITES, method_config, run_suite
 from invert3d.cli.common import open_generator
 from invert3d.errors import Invert3dError
 
@@ -15,7 +15,7 @@ from invert3d.errors import Invert3dError
 def bench(
     out: Path = typer.Option(..., "--out", help="Benchmark folder (resumes: finished runs are reused)."),
     suite: str = typer.Option("smoke", help=f"Suite: {', '.join(SUITES)}."),
-    methods: str = typer.Option("pti,hfgi3d", help=f"Comma-separated: {', '.join(METHOD_NAMES)}."),
+    methods: str = typer.Option("pti,hfgi3d", help=f"Comma-separated: {METHOD_HELP}."),
     checkpoint: Optional[Path] = typer.Option(None, help="Generator (default: the embedded model)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     curve_every: Optional[int] = typer.Option(
@@ -26,9 +26,13 @@ def bench(
     if suite not in SUITES:
         raise Invert3dError(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)}")
     names = [m.strip() for m in methods.split(",") if m.strip()]
-    bad = [m for m in names if m not in METHOD_NAMES]
-    if bad or not names:
-        raise Invert3dError(f"unknown method(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METHOD_NAMES)}")
+    if not names:
+        raise Invert3dError(f"no method given; choose from {METHOD_HELP}")
+    for name in names:
+        try:
+            method_config(suite, name)
+        except ValueError as exc:
+            raise Invert3dError(str(exc)) from None
     open_generator(checkpoint, None, device)  # fail early on a bad checkpoint
     report = run_suite(lambda: open_generator(checkpoint, None, device), suite, names, out,
                        str(checkpoint) if checkpoint else "embedded", echo=typer.echo, curve_every=curve_every)

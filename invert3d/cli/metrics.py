@@ -12,8 +12,9 @@ from PIL import Image
 
 from invert3d.cli.invert import IMAGE_SUFFIXES
 from invert3d.errors import Invert3dError
-from invert3d.media import load_photo
+from invert3d.media import load_photo, to_uint8
 from invert3d.metrics import LPIPS, ms_ssim, psnr, ssim
+from invert3d.metrics.identity import IdentityUnavailable, identity_model
 
 
 def _pairs(a: Path, b: Path) -> list[tuple[Path, Path]]:
@@ -41,9 +42,15 @@ def metrics(
     a: Path = typer.Argument(..., help="Image or folder."),
     b: Path = typer.Argument(..., help="Reference image or folder (same names)."),
 ) -> None:
-    """Print PSNR, SSIM, MS-SSIM and LPIPS (AlexNet, VGG) as JSON: per pair and their mean."""
+    """Print PSNR, SSIM, MS-SSIM, LPIPS (AlexNet, VGG) and, where dlib loads, the face identity distance (dlib
+    ResNet descriptors; below 0.6 is the same person) as JSON: per pair and their mean."""
     pairs = _pairs(a, b)
     alex, vgg = LPIPS("alex"), LPIPS("vgg")
+    try:
+        identity = identity_model()
+    except IdentityUnavailable as exc:
+        identity = None
+        typer.echo(f"notice: identity score skipped: {exc}", err=True)
     rows = []
     for pa, pb in pairs:
         y = load_photo(pb, _side(pb))
@@ -52,7 +59,9 @@ def metrics(
             rows.append({"image": pa.name, "psnr": float(psnr(x, y)[0]), "ssim": float(ssim(x, y)[0]),
                          "ms_ssim": float(ms_ssim(x, y)[0]), "lpips_alex": float(alex(x, y)[0]),
                          "lpips_vgg": float(vgg(x, y)[0])})
-    keys = ("psnr", "ssim", "ms_ssim", "lpips_alex", "lpips_vgg")
+        if identity is not None:
+            rows[-1]["identity"] = identity.distance(to_uint8(x), to_uint8(y))
+    keys = ("psnr", "ssim", "ms_ssim", "lpips_alex", "lpips_vgg") + (("identity",) if identity else ())
     mean = {k: round(float(np.mean([r[k] for r in rows])), 4) for k in keys}
     rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
     typer.echo(json.dumps({"pairs": rows, "mean": mean} if len(rows) > 1 else rows[0]))

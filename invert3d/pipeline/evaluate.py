@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from invert3d.cameras import load_labels
-from invert3d.media import load_photo
+from invert3d.media import from_uint8, load_photo
 from invert3d.metrics import LPIPS, psnr, ssim
 from invert3d.pipeline.result import InversionResult
 from invert3d.views import iter_views
@@ -26,10 +26,6 @@ class ViewScore:
     truth: np.ndarray  # [H, W, 3] uint8
 
 
-def _tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(image.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
-
-
 @torch.no_grad()
 def score_views(result: InversionResult, truth_dir: Path) -> list[ViewScore]:
     """Render ``result`` at each camera in ``truth_dir/cameras.json`` and score it against the true image."""
@@ -40,7 +36,7 @@ def score_views(result: InversionResult, truth_dir: Path) -> list[ViewScore]:
     scores = []
     for (name, _), image in zip(entries, iter_views(result.G, result.ws, labels)):
         truth = load_photo(truth_dir / name, size)
-        render = _tensor(image)
+        render = from_uint8(image)
         scores.append(ViewScore(name, float(psnr(render, truth)[0]), float(ssim(render, truth)[0]),
                                 float(lpips(render, truth)[0]), image,
                                 ((truth[0].permute(1, 2, 0).numpy() + 1) * 127.5).round().astype(np.uint8)))

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from invert3d.media import from_uint8
+
 
 def blend_gaussian(visible: torch.Tensor, occluded: torch.Tensor, soft_mask: torch.Tensor) -> torch.Tensor:
     """Alpha blend with the softened visible mask."""
@@ -38,7 +40,7 @@ def blend_poisson(visible: torch.Tensor, occluded: torch.Tensor, mask: torch.Ten
         x, y, w, h = cv2.boundingRect(msk)
         centre = (x + w // 2, y + h // 2)
         blended = cv2.seamlessClone(src, dst, msk.copy(), centre, cv2.NORMAL_CLONE)[pad:-pad, pad:-pad]
-        out.append(torch.from_numpy(blended.astype(np.float32) / 127.5 - 1).permute(2, 0, 1))
+        out.append(from_uint8(blended)[0])
     return torch.stack(out).to(visible.device)
 
 

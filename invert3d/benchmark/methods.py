@@ -1,0 +1,55 @@
+"""Benchmark method names -> inversion settings: 'pti', 'hfgi3d', and 'hfgi3d/<variant>' for the paper's
+ablations and the sweeps that chose our defaults.
+
+Variants: ``no-occluded``, ``no-visible``, ``density-reg`` (the ablations), ``gaussian`` (blending),
+``theta=T`` (difference-map threshold), ``views=YxP`` (pseudo cameras: Y yaws x P pitches),
+``spread=YAWxPITCH`` (their range in rad either side of frontal).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Callable
+
+from invert3d.benchmark.suites import suite_config
+from invert3d.inversion.config import InversionConfig
+
+FIXED_VARIANTS: dict[str, Callable[[InversionConfig], InversionConfig]] = {
+    "no-occluded": lambda cfg: replace(cfg, no_occluded=True),
+    "no-visible": lambda cfg: replace(cfg, no_visible=True),
+    "density-reg": lambda cfg: replace(cfg, density_reg=True),
+    "gaussian": lambda cfg: replace(cfg, pseudo=replace(cfg.pseudo, blend="gaussian")),
+}
+_NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
+SWEEPS: dict[str, tuple[str, Callable[[InversionConfig, re.Match], InversionConfig]]] = {
+    "theta": (rf"theta={_NUMBER}",
+              lambda cfg, m: replace(cfg, pseudo=replace(cfg.pseudo, theta=float(m[1])))),
+    "views": (r"views=(\d+)x(\d+)",
+              lambda cfg, m: replace(cfg, pseudo=replace(cfg.pseudo, yaw_steps=int(m[1]), pitch_steps=int(m[2])))),
+    "spread": (rf"spread={_NUMBER}x{_NUMBER}",
+               lambda cfg, m: replace(cfg, pseudo=replace(cfg.pseudo, yaw_range=float(m[1]),
+                                                          pitch_range=float(m[2])))),
+}
+METHOD_HELP = ("pti, hfgi3d, hfgi3d/" + ", hfgi3d/".join(FIXED_VARIANTS)
+               + ", hfgi3d/theta=T, hfgi3d/views=YxP, hfgi3d/spread=YAWxPITCH")
+
+
+def method_config(suite: str, name: str) -> InversionConfig:
+    """A method name -> the InversionConfig it runs with in ``suite``; ValueError for an unknown name."""
+    base, _, variant = name.partition("/")
+    if base not in ("pti", "hfgi3d") or (variant and base != "hfgi3d"):
+        raise ValueError(f"unknown method {name!r}; choose from {METHOD_HELP}")
+    cfg = suite_config(suite, base)
+    if not variant:
+        return cfg
+    if variant in FIXED_VARIANTS:
+        return FIXED_VARIANTS[variant](cfg)
+    for pattern, apply in SWEEPS.values():
+        match = re.fullmatch(pattern, variant)
+        if match:
+            cfg = apply(cfg, match)
+            if cfg.pseudo.yaw_steps < 1 or cfg.pseudo.pitch_steps < 1:
+                raise ValueError(f"{name}: at least one yaw and one pitch")
+            return cfg
+    raise ValueError(f"unknown method {name!r}; choose from {METHOD_HELP}")
