@@ -78,11 +78,12 @@ def peak_memory_mb(device: torch.device | str = "cpu", reset: bool = True) -> fl
 
 
 def has_fast_bf16(device: torch.device | str = "cpu") -> bool:
-    """Whether bf16 matrix maths is native on ``device``: a CUDA GPU with bf16, or an x86 CPU with AMX-BF16 or
-    AVX512-BF16 (read from /proc/cpuinfo; False where that cannot be read)."""
+    """Whether bf16 matrix maths is native on ``device``: a CUDA GPU of compute capability 8 or later (Ampere+;
+    older ones emulate it), or an x86 CPU with AMX-BF16 or AVX512-BF16 (read from /proc/cpuinfo; False where that
+    cannot be read)."""
     device = torch.device(device)
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+        return torch.cuda.get_device_capability(device)[0] >= 8
     if device.type != "cpu":
         return False
     try:

@@ -53,7 +53,9 @@ def test_method_names_map_to_settings():
     assert (spread.yaw_range, spread.pitch_range) == (0.3, 0.1)
     assert method_config("default", "hfgi3d/no-visible").no_visible
     assert method_config("default", "pti").method == "pti"
-    for bad in ("pti/theta=0.3", "hfgi3d/theta=", "hfgi3d/views=0x3", "e4e"):
+    bad_names = ("pti/theta=0.3", "hfgi3d/theta=", "hfgi3d/views=0x3", "hfgi3d/views=100x100", "hfgi3d/spread=3x0.2",
+                 "e4e")
+    for bad in bad_names:
         with pytest.raises(ValueError):
             method_config("default", bad)
 

@@ -127,15 +127,18 @@ def test_config_presets_and_validation():
 
 
 def test_pseudo_targets_are_cached_within_their_memory_budget(generator, target):
-    _, cam = target
+    image, cam = target
     pseudo = _pseudo(generator, cam)
-    loss_fn = ReconstructionLoss(L2)
-    cached = PseudoTargets(pseudo, loss_fn, torch.device("cpu"), budget_mb=64.0)
-    uncached = PseudoTargets(pseudo, loss_fn, torch.device("cpu"), budget_mb=0.0)
-    for i in (1, 0, 1):
-        a, b = cached[i], uncached[i]
-        assert torch.equal(a.image, b.image) and torch.equal(a.mask, b.mask)
-        # Row 0 is the visible term M_v V_i, row 1 the occluded term M_o V_i: the masks partition the image.
-        assert torch.equal(a.mask.sum(0), torch.ones_like(a.mask[0]))
-    assert sorted(cached.cache) == [0, 1] and not uncached.cache
-    assert cached[1] is cached[1]
+    loss_fn = ReconstructionLoss(LossConfig(lpips_precision="float32"))  # with LPIPS: the features dominate
+    photo = loss_fn.prepare(image)
+    one_view = PseudoTargets(pseudo, photo, loss_fn, torch.device("cpu"), budget_mb=float("inf"))[0]
+    size_mb = sum(t.numel() * t.element_size() for t in [one_view.image, one_view.mask, *one_view.features]) / 2**20
+    targets = PseudoTargets(pseudo, photo, loss_fn, torch.device("cpu"), budget_mb=1.5 * size_mb)
+    first, second = targets[1], targets[0]
+    assert list(targets.cache) == [1] and targets[1] is first and targets[0] is not second  # room for one view
+    # Rows: the photo, then M_v P_i and M_o P_i, whose masks partition the image.
+    assert torch.equal(first.image[0], image[0]) and len(first.features[0]) == 3
+    assert torch.equal(first.mask[1] + first.mask[2], torch.ones_like(first.mask[1]))
+    assert torch.allclose(first.image[1] + first.image[2], pseudo.target[1])
+    for a, b in zip(second.features, targets[0].features):
+        assert torch.equal(a, b)

@@ -1,7 +1,5 @@
 """L_rec with prepared targets: equal to the direct formula, batched terms independent, bf16 close to float32."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -10,8 +8,9 @@ from PIL import Image
 from invert3d.inversion.config import LossConfig
 from invert3d.inversion.losses import LossTarget, ReconstructionLoss
 from invert3d.metrics import LPIPS
+from tests.conftest import SHARED
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "lpips"
+FIXTURES = SHARED / "fixtures" / "lpips"
 
 
 def _image(name: str) -> torch.Tensor:
@@ -55,5 +54,5 @@ def test_bfloat16_lpips_is_close_to_float32(images):
     a = exact(torch.cat([p0, p1]), exact.prepare(ref.expand(2, -1, -1, -1)))
     b = fast(torch.cat([p0, p1]), fast.prepare(ref.expand(2, -1, -1, -1)))
     assert b.dtype == torch.float32
-    assert torch.allclose(a, b, rtol=0.02)
+    assert torch.allclose(a, b, rtol=0.005)  # measured: 0.04 %
     assert (b[0] < b[1]) == (a[0] < a[1])  # same ranking of the two distortions

@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,11 +94,10 @@ def test_metrics_cli(tmp_path):
     assert r.returncode == 2 and "not a readable image" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_identity_distance_separates_people():
-    identity = pytest.importorskip("invert3d.metrics.identity")
-    photos = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "photos"
-    if not (photos / "00002.png").is_file():
-        pytest.skip("portrait fixtures not found")
+def test_identity_distance_separates_people(photos_dir):
+    from invert3d.metrics import identity
+
+    photos = photos_dir
     try:
         model = identity.identity_model()
     except identity.IdentityUnavailable as exc:
@@ -109,3 +107,4 @@ def test_identity_distance_separates_people():
     blurred = np.asarray(Image.fromarray(a).resize((128, 128)).resize(a.shape[1::-1]))
     assert model.distance(a, a) == pytest.approx(0.0, abs=1e-6)
     assert model.distance(a, blurred) < 0.3 < identity.SAME_PERSON < model.distance(a, b)
+    assert model.distance(a, np.full_like(a, 128)) is None  # no face: no score

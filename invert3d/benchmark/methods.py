@@ -31,6 +31,7 @@ SWEEPS: dict[str, tuple[str, Callable[[InversionConfig, re.Match], InversionConf
                lambda cfg, m: replace(cfg, pseudo=replace(cfg.pseudo, yaw_range=float(m[1]),
                                                           pitch_range=float(m[2])))),
 }
+MAX_VIEWS, MAX_YAW, MAX_PITCH = 120, 1.2, 0.6  # sweep limits: beyond them runs take hours or leave the face
 METHOD_HELP = ("pti, hfgi3d, hfgi3d/" + ", hfgi3d/".join(FIXED_VARIANTS)
                + ", hfgi3d/theta=T, hfgi3d/views=YxP, hfgi3d/spread=YAWxPITCH")
 
@@ -49,7 +50,10 @@ def method_config(suite: str, name: str) -> InversionConfig:
         match = re.fullmatch(pattern, variant)
         if match:
             cfg = apply(cfg, match)
-            if cfg.pseudo.yaw_steps < 1 or cfg.pseudo.pitch_steps < 1:
-                raise ValueError(f"{name}: at least one yaw and one pitch")
+            p = cfg.pseudo
+            if not (1 <= p.yaw_steps * p.pitch_steps <= MAX_VIEWS and p.yaw_steps >= 1 and p.pitch_steps >= 1):
+                raise ValueError(f"{name}: between 1 and {MAX_VIEWS} pseudo views")
+            if not (p.yaw_range <= MAX_YAW and p.pitch_range <= MAX_PITCH and 0 <= p.theta <= 2):
+                raise ValueError(f"{name}: out of range (yaw <= {MAX_YAW}, pitch <= {MAX_PITCH} rad, theta <= 2)")
             return cfg
     raise ValueError(f"unknown method {name!r}; choose from {METHOD_HELP}")

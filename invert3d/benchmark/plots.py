@@ -21,7 +21,7 @@ def _pyplot():
 
 def mean_curves(curves: dict[str, dict[str, list[dict]]]) -> dict[str, dict[str, np.ndarray]]:
     """{subject: {method: [records]}} -> {method: {'step', 'input_psnr', 'novel_psnr': [S]}}, averaged over the
-    subjects at the steps every subject has."""
+    subjects at the steps every subject has (a method whose curves share no step is left out)."""
     by_method: dict[str, list[list[dict]]] = {}
     for per_method in curves.values():
         for method, records in per_method.items():
@@ -29,6 +29,8 @@ def mean_curves(curves: dict[str, dict[str, list[dict]]]) -> dict[str, dict[str,
     means = {}
     for method, runs in by_method.items():
         steps = sorted(set.intersection(*({r["step"] for r in run} for run in runs)))
+        if not steps:
+            continue
         rows = [[next(r for r in run if r["step"] == s) for s in steps] for run in runs]
         means[method] = {"step": np.array(steps)}
         for key in ("input_psnr", "novel_psnr"):

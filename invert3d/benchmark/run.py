@@ -72,13 +72,13 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
         save_png(out / "sheets" / f"{case.name}.png", sheets[case.name])
     means = _means(records, methods)
     report = {"suite": suite, "methods": methods, "records": records, "means": means, "curves": curves}
-    if curves:
-        tradeoff_plot(curves, out / "tradeoff.png")
-    sweep_plot(means, out / "sweeps.png")
     with atomic_file(out / "results.json") as tmp:
         tmp.write_text(json.dumps(report, indent=1))
     with atomic_file(out / "table.md") as tmp:
         tmp.write_text(markdown_table(means, suite))
+    if curves:
+        tradeoff_plot(curves, out / "tradeoff.png")
+    sweep_plot(means, out / "sweeps.png")
     return report
 
 

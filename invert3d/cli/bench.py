@@ -25,7 +25,7 @@ def bench(
     (truth on top, then each method, at the same novel views)."""
     if suite not in SUITES:
         raise Invert3dError(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)}")
-    names = [m.strip() for m in methods.split(",") if m.strip()]
+    names = list(dict.fromkeys(m.strip() for m in methods.split(",") if m.strip()))  # de-duplicated, in order
     if not names:
         raise Invert3dError(f"no method given; choose from {METHOD_HELP}")
     for name in names:

@@ -38,12 +38,18 @@ def _side(path: Path) -> int:
         raise Invert3dError(f"{path}: not a readable image ({exc})") from None
 
 
+def _mean(values: list[float | None]) -> float | None:
+    """Mean of the values that exist (identity is None where no face was found), rounded; None if none do."""
+    present = [v for v in values if v is not None]
+    return round(float(np.mean(present)), 4) if present else None
+
+
 def metrics(
     a: Path = typer.Argument(..., help="Image or folder."),
     b: Path = typer.Argument(..., help="Reference image or folder (same names)."),
 ) -> None:
     """Print PSNR, SSIM, MS-SSIM, LPIPS (AlexNet, VGG) and, where dlib loads, the face identity distance (dlib
-    ResNet descriptors; below 0.6 is the same person) as JSON: per pair and their mean."""
+    ResNet descriptors; below 0.6 is the same person; null where no face is found) as JSON: per pair and mean."""
     pairs = _pairs(a, b)
     alex, vgg = LPIPS("alex"), LPIPS("vgg")
     try:
@@ -62,6 +68,6 @@ def metrics(
         if identity is not None:
             rows[-1]["identity"] = identity.distance(to_uint8(x), to_uint8(y))
     keys = ("psnr", "ssim", "ms_ssim", "lpips_alex", "lpips_vgg") + (("identity",) if identity else ())
-    mean = {k: round(float(np.mean([r[k] for r in rows])), 4) for k in keys}
+    mean = {k: _mean([r[k] for r in rows]) for k in keys}
     rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
     typer.echo(json.dumps({"pairs": rows, "mean": mean} if len(rows) > 1 else rows[0]))

@@ -24,7 +24,7 @@ class LossConfig:
     l2: float = 1.0
     lpips: float = 1.0
     # 'auto': bf16 autocast for the LPIPS backbone where the hardware has fast bf16 (AMX/AVX512-BF16 CPUs,
-    # recent GPUs): 2x faster, distances within 0.5 % of float32. 'float32' or 'bfloat16' force one.
+    # Ampere+ GPUs): 2x faster, distances within 0.1 % of float32. 'float32' or 'bfloat16' force one.
     lpips_precision: str = "auto"
 
 

@@ -30,9 +30,6 @@ class LossTarget:
     mask: torch.Tensor | None
     features: list[torch.Tensor] | None
 
-    def __len__(self) -> int:
-        return len(self.image)
-
     @staticmethod
     def cat(targets: list["LossTarget"]) -> "LossTarget":
         """Stack targets into one batch (masks: missing ones become all-ones)."""
@@ -59,7 +56,7 @@ class ReconstructionLoss(nn.Module):
         self.lpips = LPIPS("vgg").to(device) if cfg.lpips > 0 else None
         device = torch.device(device)
         bf16 = cfg.lpips_precision == "bfloat16" or (cfg.lpips_precision == "auto" and has_fast_bf16(device))
-        self.precision = "bfloat16" if bf16 else "float32"
+        self.precision = "none" if self.lpips is None else ("bfloat16" if bf16 else "float32")
         self._device_type = device.type
 
     def _lpips_features(self, images: torch.Tensor) -> list[torch.Tensor]:

@@ -37,25 +37,25 @@ class Snapshot(Protocol):
 
 
 class PseudoTargets:
-    """The prepared L_rec targets of each pseudo camera: (M_v V_i, M_o O_i), built on first use and kept while
-    they fit in ``budget_mb`` (LPIPS features of 30 views at 128^2 take ~0.5 GB)."""
+    """The three prepared L_rec targets of a step with pseudo camera i: the photo, M_v P_i and M_o P_i (P_i the
+    blended pseudo view: V_i where visible, O_i elsewhere). Built on first use and kept while they fit in
+    ``budget_mb`` (LPIPS features of 30 views at 128^2 take ~0.7 GB in float32)."""
 
-    def __init__(self, pseudo: PseudoViews, loss_fn: ReconstructionLoss, device: torch.device, budget_mb: float):
-        self.pseudo, self.loss_fn, self.device, self.budget_mb = pseudo, loss_fn, device, budget_mb
+    def __init__(self, pseudo: PseudoViews, photo: LossTarget, loss_fn: ReconstructionLoss, device: torch.device,
+                 budget_mb: float):
+        self.pseudo, self.photo, self.loss_fn, self.device = pseudo, photo, loss_fn, device
+        self.budget_mb = budget_mb
         self.cache: dict[int, LossTarget] = {}
-        self.capacity: int | None = None
 
     def __getitem__(self, i: int) -> LossTarget:
         if i in self.cache:
             return self.cache[i]
-        target = self.pseudo.target[i:i + 1].to(self.device).expand(2, -1, -1, -1)
+        view = self.pseudo.target[i:i + 1].to(self.device).expand(2, -1, -1, -1)
         m_v = self.pseudo.weight[i:i + 1].to(self.device)
-        prepared = self.loss_fn.prepare(target, torch.cat([m_v, 1 - m_v]))
-        if self.capacity is None:
-            tensors = [prepared.image, prepared.mask, *(prepared.features or [])]
-            size_mb = sum(t.numel() * t.element_size() for t in tensors) / 2**20
-            self.capacity = int(self.budget_mb // size_mb)
-        if len(self.cache) < self.capacity:
+        prepared = LossTarget.cat([self.photo, self.loss_fn.prepare(view, torch.cat([m_v, 1 - m_v]))])
+        tensors = [prepared.image, prepared.mask, *(prepared.features or [])]
+        size_mb = sum(t.numel() * t.element_size() for t in tensors) / 2**20
+        if (len(self.cache) + 1) * size_mb <= self.budget_mb:
             self.cache[i] = prepared
         return prepared
 
@@ -72,7 +72,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     """Tune G (in place) and ws [1, num_ws, w_dim] to the photo [1, 3, H, W] at camera [25]; returns the tuned ws.
 
     ``snapshot``, if given, sees G and ws before the first step and every ``snapshot.every`` steps (the
-    benchmark's quality curves); it must not change them.
+    benchmark's quality curves; a resumed run skips step 0); it must not change them.
     """
     device = photo.device
     cam = camera.reshape(1, -1).to(device)
@@ -81,7 +81,8 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     opt = torch.optim.Adam([*G.parameters(), w], lr=cfg.lr, betas=(0.9, 0.999))
     g = torch.Generator().manual_seed(seed)
     photo_target = loss_fn.prepare(photo)
-    pseudo_targets = PseudoTargets(pseudo, loss_fn, device, cfg.target_cache_mb) if pseudo is not None else None
+    pseudo_targets = (PseudoTargets(pseudo, photo_target, loss_fn, device, cfg.target_cache_mb)
+                      if pseudo is not None else None)
     term_weights = torch.tensor([1.0, cfg.visible_weight, cfg.occluded_weight], device=device)
     first, state = resume(checkpoint, opt, g)
     if state:
@@ -97,7 +98,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         if pseudo is not None:
             i = int(torch.randint(len(pseudo), (1,), generator=g))
             out = G.render_planes(planes, w, torch.cat([cam, pseudo.cameras[i:i + 1].to(device)]))["image"]
-            terms = loss_fn(out[[0, 1, 1]], LossTarget.cat([photo_target, pseudo_targets[i]]))
+            terms = loss_fn(out[[0, 1, 1]], pseudo_targets[i])
             photo_loss, loss = terms[0], (terms * term_weights).sum()
         else:
             photo_loss = loss = loss_fn(G.render_planes(planes, w, cam)["image"], photo_target).sum()

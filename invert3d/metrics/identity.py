@@ -29,8 +29,7 @@ def _models_dir() -> Path:
 
 
 class IdentityModel:
-    """Face descriptors of uint8 RGB images [H, W, 3]; faces are found by dlib's HOG detector, and an image
-    where none is found is taken as an aligned crop (the face box is the middle 60 % of the frame)."""
+    """Face descriptors of uint8 RGB images [H, W, 3], for the largest face dlib's HOG detector finds."""
 
     def __init__(self):
         try:
@@ -44,23 +43,23 @@ class IdentityModel:
             self._net = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))
         except RuntimeError as exc:
             raise IdentityUnavailable(f"could not load dlib's face models from {models}: {exc}") from None
-        self._rectangle = dlib.rectangle
 
-    def descriptor(self, image: np.ndarray) -> np.ndarray:
-        """uint8 [H, W, 3] -> [128] float descriptor of its largest face."""
+    def descriptor(self, image: np.ndarray) -> np.ndarray | None:
+        """uint8 [H, W, 3] -> [128] float descriptor of its largest face, or None when no face is found (the
+        image is searched once more at twice the size before giving up)."""
         image = np.ascontiguousarray(image, dtype=np.uint8)
-        faces = self._detector(image, 1)
-        if len(faces):
-            box = max(faces, key=lambda r: r.width() * r.height())
-        else:
-            h, w = image.shape[:2]
-            box = self._rectangle(int(0.2 * w), int(0.2 * h), int(0.8 * w), int(0.8 * h))
+        faces = self._detector(image, 1) or self._detector(image, 2)
+        if not faces:
+            return None
+        box = max(faces, key=lambda r: r.width() * r.height())
         shape = self._landmarks(image, box)
         return np.asarray(self._net.compute_face_descriptor(image, shape), dtype=np.float64)
 
-    def distance(self, a: np.ndarray, b: np.ndarray) -> float:
-        """Descriptor distance of two uint8 [H, W, 3] face images (< 0.6: the same person, by dlib's threshold)."""
-        return float(np.linalg.norm(self.descriptor(a) - self.descriptor(b)))
+    def distance(self, a: np.ndarray, b: np.ndarray) -> float | None:
+        """Descriptor distance of two uint8 [H, W, 3] face images (< 0.6: the same person, by dlib's threshold);
+        None when either image shows no face."""
+        da, db = self.descriptor(a), self.descriptor(b)
+        return None if da is None or db is None else float(np.linalg.norm(da - db))
 
 
 _model: IdentityModel | None = None
