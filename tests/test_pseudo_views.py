@@ -9,8 +9,8 @@ from invert3d.cameras import pose_label, split_label, validate_label
 from invert3d.generator import TriPlaneGenerator, preset
 from invert3d.geometry import extract_mesh, rasterize
 from invert3d.inversion.config import PseudoViewConfig
-from invert3d.pseudo_views import (combine, difference_mask, erode, photo_vertex_colours, pseudo_cameras, soften,
-                                   warp_photo)
+from invert3d.pseudo_views import (PseudoViews, combine, difference_mask, erode, photo_vertex_colours,
+                                   pseudo_cameras, soften, warp_photo)
 from invert3d.pseudo_views.blend import blend_gaussian, blend_poisson, fill_bilinear
 from invert3d.pseudo_views.visible import VisiblePart
 
@@ -39,6 +39,8 @@ def test_warp_to_the_input_camera_reproduces_the_photo(sphere):
     inner = erode(mask[None, None].float(), 2)[0, 0] > 0
     assert (vis.image[0][:, inner] - photo[0][:, inner]).abs().max() < 0.05
     assert (vis.image[0][:, ~mask] == 0).all()
+    assert (vis.covered[0, 0] > 0).eq(covered).float().mean() > 0.99  # the silhouette at the pseudo camera
+    assert torch.allclose(vis.background, photo[0][:, ~covered].median(dim=1).values, atol=0.05)
 
 
 def test_warp_to_a_side_camera_hides_the_back(sphere):
@@ -125,9 +127,11 @@ def test_bilinear_fill_keeps_known_pixels_and_interpolates():
     assert (filled - image).abs()[..., 12:20, 12:20].max() < 0.25  # the hole gets plausible ramp values
 
 
-def test_combine_ablations():
+def test_combine_ablations(tmp_path):
     cams = pose_label([0.1, -0.1], [0.0, 0.0])
-    vis = VisiblePart(torch.full((2, 3, 32, 32), 0.8), torch.zeros(2, 1, 32, 32))
+    covered = torch.zeros(2, 1, 32, 32)
+    covered[..., 4:28, 4:28] = 1  # the mesh silhouette; the visible part is inside it
+    vis = VisiblePart(torch.full((2, 3, 32, 32), 0.8), torch.zeros(2, 1, 32, 32), covered, torch.ones(3))
     vis.mask[..., 8:24, 8:24] = 1
     vis.image *= vis.mask
     occ = torch.full((2, 3, 32, 32), -0.8)
@@ -137,8 +141,13 @@ def test_combine_ablations():
     assert pv.weight.max() > 0.999 and (pv.weight[vis.mask == 0] == 0).all()
     no_vis = combine(cams, vis, occ, cfg, no_visible=True)
     assert torch.equal(no_vis.target, occ)
+    no_vis.save(tmp_path / "no_visible.safetensors")  # target and occluded are equal but stored apart
+    assert torch.equal(PseudoViews.load(tmp_path / "no_visible.safetensors").target, occ)
     no_occ = combine(cams, vis, occ, cfg, no_occluded=True)
-    assert no_occ.target.min() > 0.7  # the hole is filled from the visible colour, not the generator's
+    # Inside the silhouette the hole is filled from the visible colour (not the generator's); outside it the
+    # photo's background colour.
+    assert no_occ.occluded[..., 4:28, 4:28].min() > 0.7 and torch.equal(no_occ.occluded[..., 0, 0], torch.ones(2, 3))
+    assert no_occ.target[..., 4:28, 4:28].min() > 0.7
 
 
 def test_pseudo_cameras_grid():

@@ -142,7 +142,7 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         if not st.done("visible"):
             t = st.start()
             vis = warp_photo(mesh, photo, camera, cameras, cfg.pseudo.visibility_tolerance)
-            st.save_tensors("visible", {"image": vis.image, "mask": vis.mask})
+            st.save_tensors("visible", vis.tensors())
             st.finish("visible", t)
         # 4. Occluded part: z_o fitted to the in-distribution pixels of the photo, rendered at every camera.
         if not st.done("occluded"):
@@ -166,8 +166,7 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         views_path = st.dir / "pseudo_views.safetensors"
         if not st.done("pseudo_views"):
             t = st.start()
-            vis_data = st.tensors("visible")
-            pseudo = combine(cameras, VisiblePart(vis_data["image"], vis_data["mask"]),
+            pseudo = combine(cameras, VisiblePart(**st.tensors("visible")),
                              st.tensors("occluded")["images"], cfg.pseudo, cfg.no_occluded, cfg.no_visible)
             pseudo.save(views_path)
             st.finish("pseudo_views", t)

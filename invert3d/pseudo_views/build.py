@@ -42,11 +42,13 @@ class PseudoViews:
 def combine(cameras: torch.Tensor, visible: VisiblePart, occluded: torch.Tensor, cfg: PseudoViewConfig,
             no_occluded: bool = False, no_visible: bool = False) -> PseudoViews:
     """Blend V_i and O_i (``cfg.blend``: 'poisson' or 'gaussian'). Ablations: ``no_occluded`` replaces O_i by a
-    bilinear fill of V_i; ``no_visible`` uses O_i everywhere (generated texture in the visible part too)."""
+    bilinear fill of V_i inside the coarse mesh's silhouette and the photo's background colour outside it (no
+    generator); ``no_visible`` uses O_i everywhere (generated texture in the visible part too)."""
     size = visible.image.shape[-1]
     eroded = erode(visible.mask, cfg.erode_px)
     if no_occluded:
-        occluded = torch.cat([fill_bilinear(v[None], m[None]) for v, m in zip(visible.image, eroded)])
+        filled = torch.cat([fill_bilinear(v[None], m[None]) for v, m in zip(visible.image, eroded)])
+        occluded = torch.where(visible.covered > 0.5, filled, visible.background.view(1, 3, 1, 1))
     if cfg.blend == "gaussian":
         weight = soften(visible.mask, cfg.erode_px, max(1, round(cfg.gaussian_radius * size / 512)))
         target = blend_gaussian(visible.image, occluded, weight)
@@ -54,5 +56,5 @@ def combine(cameras: torch.Tensor, visible: VisiblePart, occluded: torch.Tensor,
         weight = eroded
         target = blend_poisson(visible.image, occluded, eroded)
     if no_visible:
-        target = occluded
+        target = occluded.clone()  # its own storage: the bundle is saved as separate tensors
     return PseudoViews(cameras.cpu(), visible.image, visible.mask, occluded.cpu(), weight, target)

@@ -23,6 +23,11 @@ from invert3d.geometry.raster import seen_from
 class VisiblePart:
     image: torch.Tensor  # [N, 3, H, W] in [-1, 1], photo colours where mask, 0 elsewhere
     mask: torch.Tensor  # [N, 1, H, W] in {0, 1}: the pixel sees a mesh point that the input view sees too
+    covered: torch.Tensor  # [N, 1, H, W] in {0, 1}: the pixel sees the mesh at all (its silhouette)
+    background: torch.Tensor  # [3] in [-1, 1]: the photo's median colour off the mesh at the input view
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {"image": self.image, "mask": self.mask, "covered": self.covered, "background": self.background}
 
 
 def _sample_photo(photo: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
@@ -42,7 +47,9 @@ def warp_photo(mesh: Mesh, photo: torch.Tensor, input_camera: torch.Tensor, came
     photo = photo.float().cpu()
     c0, k0 = split_label(input_camera.cpu())
     zbuffer = rasterize(verts, faces, c0, k0, size).depth
-    images, masks = [], []
+    off_mesh = photo[0][:, ~torch.isfinite(zbuffer.reshape(size, size))]
+    background = off_mesh.median(dim=1).values if off_mesh.shape[1] else torch.ones(3)
+    images, masks, silhouettes = [], [], []
     for label in cameras.cpu():
         c, k = split_label(label)
         position, covered = render_vertex_colors(verts, faces, verts, c, k, size)  # [3, H, W] world points
@@ -57,7 +64,8 @@ def warp_photo(mesh: Mesh, photo: torch.Tensor, input_camera: torch.Tensor, came
         mask[covered] = seen.float()
         images.append(image.permute(2, 0, 1))
         masks.append(mask[None])
-    return VisiblePart(torch.stack(images), torch.stack(masks))
+        silhouettes.append(covered[None].float())
+    return VisiblePart(torch.stack(images), torch.stack(masks), torch.stack(silhouettes), background)
 
 
 @torch.no_grad()
