@@ -57,8 +57,9 @@ def tradeoff_plot(curves: dict[str, dict[str, list[dict]]], path: Path) -> None:
     for ax in (ax_steps, ax_trade):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    subjects = ", ".join(curves)
-    fig.suptitle(f"means over: {subjects}", fontsize=9)
+    names = list(curves)
+    fig.suptitle(f"means over {len(names)} subject(s): " + (names[0] if len(names) == 1 else
+                                                              f"{names[0]} ... {names[-1]}"), fontsize=9)
     fig.tight_layout()
     with atomic_file(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
