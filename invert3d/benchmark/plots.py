@@ -19,6 +19,14 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: Path) -> None:
+    """Lay out, write atomically as PNG, and free the figure."""
+    fig.tight_layout()
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
 def mean_curves(curves: dict[str, dict[str, list[dict]]]) -> dict[str, dict[str, np.ndarray]]:
     """{subject: {method: [records]}} -> {method: {'step', 'input_psnr', 'novel_psnr': [S]}}, averaged over the
     subjects at the steps every subject has (a method whose curves share no step is left out)."""
@@ -60,10 +68,7 @@ def tradeoff_plot(curves: dict[str, dict[str, list[dict]]], path: Path) -> None:
     names = list(curves)
     fig.suptitle(f"means over {len(names)} subject(s): " + (names[0] if len(names) == 1 else
                                                               f"{names[0]} ... {names[-1]}"), fontsize=9)
-    fig.tight_layout()
-    with atomic_file(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def _family(name: str) -> str | None:
@@ -74,16 +79,13 @@ def _family(name: str) -> str | None:
     return variant.split("=")[0] if "=" in variant else None
 
 
-def _setting(family: str, name: str) -> float:
+def _setting(family: str, name: str) -> tuple[float, str]:
+    """The swept parameter of a method: (sort key, label), e.g. ('views', 'hfgi3d') -> (30, '10x3')."""
     p = method_config("default", name).pseudo
-    return {"theta": p.theta, "views": p.yaw_steps * p.pitch_steps, "spread": p.yaw_range,
-            "blend": float(p.blend == "gaussian")}[family]
-
-
-def _default_label(family: str) -> str:
-    p = method_config("default", "hfgi3d").pseudo
-    return {"theta": f"{p.theta:g}", "views": f"{p.yaw_steps}x{p.pitch_steps}",
-            "spread": f"{p.yaw_range:g}x{p.pitch_range:g}", "blend": p.blend}[family]
+    return {"theta": (p.theta, f"{p.theta:g}"),
+            "views": (p.yaw_steps * p.pitch_steps, f"{p.yaw_steps}x{p.pitch_steps}"),
+            "spread": (p.yaw_range, f"{p.yaw_range:g}x{p.pitch_range:g}"),
+            "blend": (float(p.blend == "gaussian"), p.blend)}[family]
 
 
 def _sweep_points(methods: list[str]) -> dict[str, list[str]]:
@@ -95,7 +97,7 @@ def _sweep_points(methods: list[str]) -> dict[str, list[str]]:
         family = _family(name)
         if family is not None:
             families.setdefault(family, ["hfgi3d"]).append(name)
-    return {family: sorted(names, key=lambda n: _setting(family, n)) for family, names in families.items()}
+    return {family: sorted(names, key=lambda n: _setting(family, n)[0]) for family, names in families.items()}
 
 
 def sweep_plot(means: dict[str, dict[str, float]], path: Path) -> bool:
@@ -107,7 +109,7 @@ def sweep_plot(means: dict[str, dict[str, float]], path: Path) -> bool:
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(families), figsize=(4.2 * len(families), 3.8), squeeze=False)
     for ax, (family, points) in zip(axes[0], families.items()):
-        labels = [name.partition("/")[2] or f"default ({_default_label(family)})" for name in points]
+        labels = [name.partition("/")[2] or f"default ({_setting(family, name)[1]})" for name in points]
         x = np.arange(len(points))
         for key, style in (("input_psnr", "o-"), ("novel_psnr", "s--")):
             ax.plot(x, [means[name][key] for name in points], style, label=key.replace("_", " "))
@@ -115,8 +117,5 @@ def sweep_plot(means: dict[str, dict[str, float]], path: Path) -> bool:
         ax.set(title=family, ylabel="PSNR (dB)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_file(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    _save(plt, fig, path)
     return True
