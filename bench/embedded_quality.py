@@ -12,16 +12,18 @@ camera distance. Prints one JSON line.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 from pathlib import Path
 
 import torch
-from report import emit
 import torch.nn.functional as F
+from report import emit
 
 from invert3d.cameras import FFHQ_RADIUS, pose_label
 from invert3d.checkpoints import load_generator
+from invert3d.metrics import render_vs_truth
 from invert3d.runtime import tune_runtime
 from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.params import sample_latents, subject_from_latent
@@ -45,16 +47,11 @@ def evaluate(G, n: int) -> dict[str, float]:
             image = (out["image"][0].clamp(-1, 1) + 1) / 2
             mse = F.mse_loss(image, truth.rgb).item()
             psnrs.append(10 * torch.log10(torch.tensor(1.0 / max(mse, 1e-10))).item())
-            r = G.neural_rendering_resolution
-            factor = G.img_resolution // r
-            mask_true = F.avg_pool2d(truth.mask[None], factor)[0] >= 0.5
-            depth_true = F.avg_pool2d((truth.depth * truth.mask)[None], factor)[0] / \
-                F.avg_pool2d(truth.mask[None], factor)[0].clamp_min(1e-6)
-            mask_pred = out["image_mask"][0] >= 0.5
-            ious.append(((mask_true & mask_pred).sum() / (mask_true | mask_pred).sum().clamp_min(1)).item())
-            both = mask_true & mask_pred & (F.avg_pool2d(truth.mask[None], factor)[0] > 0.99)
-            if both.any():
-                depth_errs.append(((out["image_depth"][0] - depth_true).abs()[both].median() / FFHQ_RADIUS).item())
+            iou, depth_err = render_vs_truth(out["image_mask"][0], out["image_depth"][0], truth.mask, truth.depth,
+                                             FFHQ_RADIUS)
+            ious.append(iou)
+            if not math.isnan(depth_err):
+                depth_errs.append(depth_err)
     return {"psnr": round(statistics.mean(psnrs), 3), "mask_iou": round(statistics.mean(ious), 4),
             "depth_err_rel": round(statistics.median(depth_errs), 5), "psnr_min": round(min(psnrs), 3)}
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from invert3d.benchmark import method_config
+from invert3d.benchmark import SUITES, method_config
 from invert3d.benchmark.plots import _sweep_points, sweep_plot
 
 
@@ -25,6 +25,9 @@ def test_smoke_suite_scores_methods_against_truth(tmp_path):
     for method in ("pti", "hfgi3d"):
         m = report["means"][method]
         assert 10 < m["input_psnr"] < 60 and 10 < m["novel_psnr"] < 60 and 0 < m["novel_lpips_alex"] < 1
+        assert 0 < m["input_ms_ssim"] <= 1 and 0 < m["novel_reprojection"] < 0.2
+        # Geometry against the truth: a head of the right shape, not merely right-looking pixels.
+        assert m["novel_mask_iou"] > 0.8 and m["novel_depth_err"] < 0.05 and 0 < m["chamfer"] < 0.05
     # Quality curves of the final optimization (60 steps in the smoke suite): the start, every 30 steps.
     for method in ("pti", "hfgi3d"):
         curve = report["curves"]["s003_yaw+0.25_pitch+0.00"][method]
@@ -34,7 +37,8 @@ def test_smoke_suite_scores_methods_against_truth(tmp_path):
         assert abs(curve[-1]["input_psnr"] - final["psnr"]) < 0.1  # the same model as the result (uint8 vs float)
     assert Image.open(out / "tradeoff.png").size[0] > 500
     table = (out / "table.md").read_text()
-    assert "| pti |" in table and "| hfgi3d |" in table
+    assert "| pti |" in table and "| hfgi3d |" in table and "Chamfer" in table
+    assert (out / "subjects" / "s003_yaw+0.25_pitch+0.00" / "truth_geometry.npz").is_file()
     sheet = np.asarray(Image.open(next((out / "sheets").glob("*.png"))))
     assert sheet.shape[0] == 3 * 128  # truth, pti, hfgi3d rows
     # Resuming reuses the finished runs: the second call only re-scores.
@@ -46,24 +50,31 @@ def test_smoke_suite_scores_methods_against_truth(tmp_path):
 
 
 def test_method_names_map_to_settings():
+    # The sweep suite's subjects and budgets are the default suite's, so its plain-hfgi3d runs can be shared.
+    assert set(SUITES["sweep"]) < set(SUITES["default"])
+    assert method_config("sweep", "hfgi3d") == method_config("default", "hfgi3d")
     assert method_config("default", "hfgi3d/theta=0.4").pseudo.theta == 0.4
     views = method_config("default", "hfgi3d/views=5x1").pseudo
     assert (views.yaw_steps, views.pitch_steps) == (5, 1)
     spread = method_config("default", "hfgi3d/spread=0.3x0.1").pseudo
     assert (spread.yaw_range, spread.pitch_range) == (0.3, 0.1)
     assert method_config("default", "hfgi3d/no-visible").no_visible
+    assert method_config("default", "hfgi3d/pseudo-weight=0.5").tuning.pseudo_weight == 0.5
+    assert method_config("default", "hfgi3d/blended-loss").tuning.pseudo_loss == "blended"
     assert method_config("default", "pti").method == "pti"
     bad_names = ("pti/theta=0.3", "hfgi3d/theta=", "hfgi3d/views=0x3", "hfgi3d/views=100x100", "hfgi3d/spread=3x0.2",
-                 "e4e")
+                 "hfgi3d/pseudo-weight=20", "e4e")
     for bad in bad_names:
         with pytest.raises(ValueError):
             method_config("default", bad)
 
 
 def test_sweep_plot_groups_settings_around_the_default(tmp_path):
-    methods = ["pti", "hfgi3d", "hfgi3d/theta=0.4", "hfgi3d/theta=0.1", "hfgi3d/gaussian", "hfgi3d/no-visible"]
+    methods = ["pti", "hfgi3d", "hfgi3d/theta=0.4", "hfgi3d/theta=0.1", "hfgi3d/gaussian", "hfgi3d/no-visible",
+               "hfgi3d/pseudo-weight=1", "hfgi3d/pseudo-weight=0.25"]
     assert _sweep_points(methods) == {"theta": ["hfgi3d/theta=0.1", "hfgi3d", "hfgi3d/theta=0.4"],
-                                      "blend": ["hfgi3d", "hfgi3d/gaussian"]}
+                                      "blend": ["hfgi3d", "hfgi3d/gaussian"],
+                                      "pseudo-weight": ["hfgi3d/pseudo-weight=0.25", "hfgi3d", "hfgi3d/pseudo-weight=1"]}
     means = {m: {"input_psnr": 22.0 + k, "novel_psnr": 21.0 + k} for k, m in enumerate(methods)}
     assert sweep_plot(means, tmp_path / "sweeps.png")
     assert Image.open(tmp_path / "sweeps.png").size[0] > 2 * Image.open(tmp_path / "sweeps.png").size[1]

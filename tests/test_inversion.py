@@ -118,6 +118,8 @@ def test_config_presets_and_validation():
     fast = config_module.preset("fast")
     assert fast.coarse.steps < paper.coarse.steps and fast.tuning.steps < paper.tuning.steps
     assert InversionConfig.from_dict(fast.to_dict()) == fast
+    with pytest.raises(ValueError, match="visible_weight"):  # a setting this version does not know
+        InversionConfig.from_dict({**fast.to_dict(), "tuning": {**fast.to_dict()["tuning"], "visible_weight": 2.0}})
     with pytest.raises(ValueError, match="method"):
         config_module.preset("paper", "e4e")
     with pytest.raises(ValueError, match="blend"):
@@ -131,9 +133,9 @@ def test_pseudo_targets_are_cached_within_their_memory_budget(generator, target)
     pseudo = _pseudo(generator, cam)
     loss_fn = ReconstructionLoss(LossConfig(lpips_precision="float32"))  # with LPIPS: the features dominate
     photo = loss_fn.prepare(image)
-    one_view = PseudoTargets(pseudo, photo, loss_fn, torch.device("cpu"), budget_mb=float("inf"))[0]
+    one_view = PseudoTargets(pseudo, photo, loss_fn, torch.device("cpu"), True, budget_mb=float("inf"))[0]
     size_mb = sum(t.numel() * t.element_size() for t in [one_view.image, one_view.mask, *one_view.features]) / 2**20
-    targets = PseudoTargets(pseudo, photo, loss_fn, torch.device("cpu"), budget_mb=1.5 * size_mb)
+    targets = PseudoTargets(pseudo, photo, loss_fn, torch.device("cpu"), True, budget_mb=1.5 * size_mb)
     first, second = targets[1], targets[0]
     assert list(targets.cache) == [1] and targets[1] is first and targets[0] is not second  # room for one view
     # Rows: the photo, then M_v P_i and M_o P_i, whose masks partition the image.
@@ -142,3 +144,8 @@ def test_pseudo_targets_are_cached_within_their_memory_budget(generator, target)
     assert torch.allclose(first.image[1] + first.image[2], pseudo.target[1])
     for a, b in zip(second.features, targets[0].features):
         assert torch.equal(a, b)
+    # The authors' variant: the photo and the unmasked blended view P_i.
+    blended = PseudoTargets(pseudo, photo, loss_fn, torch.device("cpu"), False, budget_mb=float("inf"))
+    assert blended.terms == 1 and targets.terms == 2
+    assert blended[1].mask is None and torch.equal(blended[1].image[1], pseudo.target[1])
+    assert len(blended[1].features[0]) == 2

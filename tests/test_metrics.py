@@ -7,11 +7,12 @@ import sys
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from invert3d.cameras import pose_label
-from invert3d.geometry import extract_mesh
-from invert3d.metrics import chamfer_distance, mask_iou, ms_ssim, psnr, reprojection_error, ssim
+from invert3d.geometry import extract_mesh, read_ply, write_ply
+from invert3d.metrics import chamfer_distance, mask_iou, ms_ssim, psnr, render_vs_truth, reprojection_error, ssim
 from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.params import sample_latents, subject_from_latent
 from invert3d.synthetic.render import render_subject
@@ -59,6 +60,31 @@ def test_mask_iou_and_chamfer():
     s2 = extract_mesh(lambda p: p.norm(dim=-1) - 0.35, 64)
     assert chamfer_distance(s1, s1) < 0.005
     assert chamfer_distance(s1, s2) == pytest.approx(0.05, abs=0.006)
+
+
+def test_ply_round_trip(tmp_path):
+    mesh = extract_mesh(lambda p: p.norm(dim=-1) - 0.3, 32)
+    mesh.colors = np.random.default_rng(0).integers(0, 256, (len(mesh.vertices), 3), dtype=np.uint8)
+    back = read_ply(write_ply(tmp_path / "m.ply", mesh))
+    assert np.array_equal(back.vertices, mesh.vertices) and np.array_equal(back.faces, mesh.faces)
+    assert np.array_equal(back.colors, mesh.colors)
+    mesh.colors = None
+    assert read_ply(write_ply(tmp_path / "m.ply", mesh)).colors is None
+    (tmp_path / "bad.ply").write_text("solid cube")
+    with pytest.raises(ValueError, match="not a PLY"):
+        read_ply(tmp_path / "bad.ply")
+
+
+def test_render_vs_truth_pools_the_truth_to_the_render():
+    truth = render_subject(HeadField(subject_from_latent(sample_latents(1, 5)[0])), pose_label(0.2, 0.0), 64)
+    half_mask = F.avg_pool2d(truth.mask[None], 2)[0]
+    half_depth = F.avg_pool2d((truth.depth * truth.mask)[None], 2)[0] / half_mask.clamp_min(1e-6)
+    iou, err = render_vs_truth(half_mask, half_depth, truth.mask, truth.depth, 2.7)
+    assert iou == 1.0 and err < 1e-6  # the truth, pooled, against itself
+    iou, err = render_vs_truth(half_mask, half_depth + 0.027, truth.mask, truth.depth, 2.7)
+    assert err == pytest.approx(0.01, rel=1e-3)  # 1 % of the camera distance
+    shifted = torch.roll(half_mask, 4, dims=-1)
+    assert render_vs_truth(shifted, half_depth, truth.mask, truth.depth, 2.7)[0] < 0.9
 
 
 def test_reprojection_error_separates_consistent_from_inconsistent_views():

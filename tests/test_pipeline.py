@@ -77,6 +77,13 @@ def test_hfgi3d_result_folder_and_resume(subject, tmp_path):
     # Other settings into the same folder are refused.
     with pytest.raises(Invert3dError, match="other settings"):
         _invert(subject, out, replace(cfg, seed=1))
+    # A folder written before a settings field existed (its default reproduces the old behaviour) is this run.
+    config = json.loads((out / "config.json").read_text())
+    del config["inversion"]["tuning"]["pseudo_weight"]
+    (out / "config.json").write_text(json.dumps(config))
+    mtime = (out / "summary.json").stat().st_mtime_ns
+    _invert(subject, out, cfg)
+    assert (out / "summary.json").stat().st_mtime_ns == mtime
 
 
 def test_pti_and_density_reg_skip_pseudo_views(subject, tmp_path):

@@ -72,20 +72,24 @@ def tradeoff_plot(curves: dict[str, dict[str, list[dict]]], path: Path) -> None:
 
 
 def _family(name: str) -> str | None:
-    """The parameter a method name sweeps ('theta', 'views', 'spread', 'blend'), or None."""
+    """The parameter a method name sweeps ('theta', 'views', 'spread', 'pseudo-weight', 'blend', 'pseudo loss'),
+    or None."""
     variant = name.partition("/")[2]
-    if variant == "gaussian":
-        return "blend"
+    if variant in ("gaussian", "blended-loss"):
+        return {"gaussian": "blend", "blended-loss": "pseudo loss"}[variant]
     return variant.split("=")[0] if "=" in variant else None
 
 
 def _setting(family: str, name: str) -> tuple[float, str]:
     """The swept parameter of a method: (sort key, label), e.g. ('views', 'hfgi3d') -> (30, '10x3')."""
-    p = method_config("default", name).pseudo
+    cfg = method_config("default", name)
+    p, t = cfg.pseudo, cfg.tuning
     return {"theta": (p.theta, f"{p.theta:g}"),
             "views": (p.yaw_steps * p.pitch_steps, f"{p.yaw_steps}x{p.pitch_steps}"),
             "spread": (p.yaw_range, f"{p.yaw_range:g}x{p.pitch_range:g}"),
-            "blend": (float(p.blend == "gaussian"), p.blend)}[family]
+            "pseudo-weight": (t.pseudo_weight, f"{t.pseudo_weight:g}"),
+            "blend": (float(p.blend == "gaussian"), p.blend),
+            "pseudo loss": (float(t.pseudo_loss == "blended"), t.pseudo_loss)}[family]
 
 
 def _sweep_points(methods: list[str]) -> dict[str, list[str]]:
@@ -101,21 +105,25 @@ def _sweep_points(methods: list[str]) -> dict[str, list[str]]:
 
 
 def sweep_plot(means: dict[str, dict[str, float]], path: Path) -> bool:
-    """One panel per swept parameter (theta, views, spread, blend): input- and novel-view PSNR of hfgi3d at each
-    setting, the default included. Returns False (and writes nothing) when ``means`` holds no sweep."""
+    """One panel per swept parameter (theta, views, ...): hfgi3d's input- and novel-view PSNR at each setting,
+    as the difference from the defaults (plain 'hfgi3d', drawn at 0). Returns False (and writes nothing) when
+    ``means`` holds no sweep."""
     families = _sweep_points(list(means))
     if not families:
         return False
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(families), figsize=(4.2 * len(families), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(families), figsize=(3.6 * len(families), 3.6), squeeze=False, sharey=True)
     for ax, (family, points) in zip(axes[0], families.items()):
         labels = [name.partition("/")[2] or f"default ({_setting(family, name)[1]})" for name in points]
         x = np.arange(len(points))
         for key, style in (("input_psnr", "o-"), ("novel_psnr", "s--")):
-            ax.plot(x, [means[name][key] for name in points], style, label=key.replace("_", " "))
+            ax.plot(x, [means[name][key] - means["hfgi3d"][key] for name in points], style,
+                    label=key.replace("_", " "))
+        ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_xticks(x, labels, rotation=20, fontsize=8)
-        ax.set(title=family, ylabel="PSNR (dB)")
+        ax.set(title=family)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("PSNR − default's (dB)")
+    axes[0][0].legend(fontsize=8)
     _save(plt, fig, path)
     return True

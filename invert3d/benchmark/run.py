@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from invert3d.benchmark.curves import CURVE_FILE, QualityCurve, read_curve
 from invert3d.benchmark.methods import method_config
@@ -14,20 +15,36 @@ from invert3d.benchmark.plots import sweep_plot, tradeoff_plot
 from invert3d.benchmark.suites import SUITES, Case
 from invert3d.cameras import load_label
 from invert3d.files import atomic_file
+from invert3d.geometry import read_ply
 from invert3d.media import image_grid, load_photo, save_png
-from invert3d.pipeline.evaluate import mean_scores, score_views
+from invert3d.metrics import chamfer_distance
+from invert3d.pipeline.evaluate import SCORE_KEYS, TruthGeometry, ViewScore, mean_scores, score_subject, truth_geometry
 from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.pipeline.result import open_result
 from invert3d.synthetic.decals import KINDS, text_image
 from invert3d.synthetic.subject import make_subject, write_subject
 
 
-def _subject(case: Case, root: Path, resolution: int) -> Path:
+def _subject(case: Case, root: Path, resolution: int) -> tuple[Path, TruthGeometry]:
+    """The case's subject folder (made once) and its true silhouettes and depths (traced once, kept there)."""
     path = root / "subjects" / case.name
     if not (path / "subject.json").exists():
         decal = case.decal if case.decal in KINDS else text_image(case.decal)
         write_subject(make_subject(case.seed, decal), path, case.yaw, case.pitch, resolution)
-    return path
+    cached = path / "truth_geometry.npz"
+    if not cached.is_file():
+        geometry = truth_geometry(make_subject(case.seed).field, path, resolution)  # decals do not change shape
+        with atomic_file(cached) as tmp, open(tmp, "wb") as f:
+            np.savez(f, mask=geometry.mask.numpy(), depth=geometry.depth.numpy())
+    with np.load(cached) as data:
+        return path, TruthGeometry(torch.from_numpy(data["mask"]), torch.from_numpy(data["depth"]))
+
+
+def _record(subject: str, method: str, score: ViewScore, **extra) -> dict:
+    """One results.json record; a score that could not be measured (NaN: no pixel to compare) is null."""
+    values = {k: (None if np.isnan(v) else round(v, 5)) for k in SCORE_KEYS
+              if (v := getattr(score, k)) is not None}
+    return {"subject": subject, "method": method, "view": extra.pop("view", score.name), **values, **extra}
 
 
 def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: str, echo=print,
@@ -40,9 +57,10 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
     records, sheets, curves = [], {}, {}
     G = G_factory()
     for case in SUITES[suite]:
-        subject = _subject(case, out, G.img_resolution)
+        subject, geometry = _subject(case, out, G.img_resolution)
         camera = load_label(subject / "input_camera.json")
         photo = load_photo(subject / "input.png", G.img_resolution)
+        true_mesh = read_ply(subject / "mesh.ply")
         renders = {}
         for method in methods:
             cfg = method_config(suite, method)
@@ -55,17 +73,15 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
                                    snapshot=curve)
             if (run_dir / CURVE_FILE).is_file():
                 curves.setdefault(case.name, {})[method] = read_curve(run_dir / CURVE_FILE)
-            scores = score_views(open_result(run_dir), subject / "truth")
-            renders[method] = scores
-            iv = summary["input_view"]
-            records.append({"subject": case.name, "method": method, "view": "input", "psnr": iv["psnr"],
-                            "ssim": iv["ssim"], "lpips_alex": iv["lpips_alex"],
-                            "seconds": summary["seconds_total"]})
-            records += [{"subject": case.name, "method": method, "view": s.name, "psnr": round(s.psnr, 3),
-                         "ssim": round(s.ssim, 4), "lpips_alex": round(s.lpips_alex, 4)} for s in scores]
-            m = mean_scores(scores)
-            echo(f"{case.name} {method}: input PSNR {iv['psnr']:.2f} LPIPS {iv['lpips_alex']:.3f} | novel "
-                 f"PSNR {m['psnr']:.2f} LPIPS {m['lpips_alex']:.3f}")
+            scores = score_subject(open_result(run_dir), subject, geometry)
+            renders[method] = scores.novel
+            chamfer = chamfer_distance(read_ply(run_dir / "mesh.ply"), true_mesh)
+            records.append(_record(case.name, method, scores.input, view="input", chamfer=round(chamfer, 6),
+                                   seconds=summary["seconds_total"]))
+            records += [_record(case.name, method, s) for s in scores.novel]
+            iv, m = scores.input, mean_scores(scores.novel)
+            echo(f"{case.name} {method}: input PSNR {iv.psnr:.2f} LPIPS {iv.lpips_alex:.3f} | novel "
+                 f"PSNR {m['psnr']:.2f} LPIPS {m['lpips_alex']:.3f} | Chamfer {chamfer * 1000:.1f}e-3")
         first = next(iter(renders.values()))
         rows = [s.truth for s in first] + [s.image for m in methods for s in renders[m]]
         sheets[case.name] = image_grid(rows, len(first))
@@ -83,23 +99,37 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
 
 
 def _means(records: list[dict], methods: list[str]) -> dict[str, dict[str, float]]:
+    """Per method: the mean of every score over the input views ('input_*') and over the novel views
+    ('novel_*'), and of the per-run Chamfer distance and seconds."""
     means = {}
     for method in methods:
         mine = [r for r in records if r["method"] == method]
         inp = [r for r in mine if r["view"] == "input"]
         nov = [r for r in mine if r["view"] != "input"]
-        means[method] = {f"{where}_{k}": round(float(np.mean([r[k] for r in rows])), 4)
-                         for where, rows in (("input", inp), ("novel", nov)) for k in ("psnr", "ssim", "lpips_alex")}
+        means[method] = {f"{where}_{k}": round(float(np.mean([r[k] for r in rows if r[k] is not None])), 5)
+                         for where, rows in (("input", inp), ("novel", nov)) for k in SCORE_KEYS if k in rows[0]}
+        means[method]["chamfer"] = round(float(np.mean([r["chamfer"] for r in inp])), 6)
         means[method]["seconds"] = round(float(np.mean([r["seconds"] for r in inp])), 1)
     return means
 
 
+TABLE_COLUMNS = (  # (means key, header, format): the paper's Table 1 (input view, 3D consistency), then the truth
+    ("input_psnr", "Input PSNR↑", "{:.2f}"), ("input_ms_ssim", "Input MS-SSIM↑", "{:.3f}"),
+    ("input_lpips_alex", "Input LPIPS↓", "{:.3f}"), ("novel_reprojection", "Reproj. err↓", "{:.4f}"),
+    ("novel_psnr", "Novel PSNR↑", "{:.2f}"), ("novel_ssim", "Novel SSIM↑", "{:.3f}"),
+    ("novel_lpips_alex", "Novel LPIPS↓", "{:.3f}"), ("novel_depth_err", "Depth err↓ (%)", "{:.2%}"),
+    ("novel_mask_iou", "Mask IoU↑", "{:.3f}"), ("chamfer", "Chamfer↓ (1e-3)", "{:.2f}"), ("seconds", "s/run", "{:.0f}"))
+
+
 def markdown_table(means: dict[str, dict[str, float]], suite: str) -> str:
-    lines = [f"Suite `{suite}`: input view and novel views (vs. ground truth), means over subjects.", "",
-             "| Method | Input PSNR↑ | Input SSIM↑ | Input LPIPS↓ | Novel PSNR↑ | Novel SSIM↑ | Novel LPIPS↓ | s/run |",
-             "|---|---|---|---|---|---|---|---|"]
+    """The paper's Table 1 layout (input-view fidelity; 3D consistency as the novel views' reprojection error
+    into the input view), plus the novel views and the geometry against the truth."""
+    lines = [f"Suite `{suite}`, means over subjects: the input view; the novel views against the truth (reprojection "
+             "error: each novel view warped into the input view, colours 0..1; depth error: median, % of the camera "
+             "distance); Chamfer distance of the result's mesh to the true mesh (world units).", "",
+             "| Method | " + " | ".join(header for _, header, _ in TABLE_COLUMNS) + " |",
+             "|---" * (len(TABLE_COLUMNS) + 1) + "|"]
     for method, m in means.items():
-        lines.append(f"| {method} | {m['input_psnr']:.2f} | {m['input_ssim']:.3f} | {m['input_lpips_alex']:.3f} | "
-                     f"{m['novel_psnr']:.2f} | {m['novel_ssim']:.3f} | {m['novel_lpips_alex']:.3f} | "
-                     f"{m['seconds']:.0f} |")
+        cells = [fmt.format(m[key] * (1000 if key == "chamfer" else 1)) for key, _, fmt in TABLE_COLUMNS]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -29,11 +29,14 @@ SUITES: dict[str, tuple[Case, ...]] = {
     # every decal type, input yaw from -0.5 to +0.45 (three-quarter views both ways), three pitches.
     "default": (Case(1, "tattoo", 0.25), Case(2, "emblem", -0.3), Case(3, "paint", 0.0), Case(4, "INVERT", 0.45),
                 Case(5, "tattoo", -0.15, 0.1), Case(6, "HFGI", -0.5, -0.1)),
+    # The parameter sweeps: the three hardest subjects of 'default' (the emblem and both three-quarter views),
+    # whose runs of plain hfgi3d are those of 'default'.
+    "sweep": (Case(2, "emblem", -0.3), Case(4, "INVERT", 0.45), Case(6, "HFGI", -0.5, -0.1)),
     # The three-quarter subject of 'five' at the paper's budgets: timings and the trade-off curves.
     "paper": (Case(4, "INVERT", 0.45),),
 }
 
-SUITE_PRESET = {"smoke": "fast", "five": "fast", "default": "fast", "paper": "paper"}
+SUITE_PRESET = {"smoke": "fast", "five": "fast", "default": "fast", "sweep": "fast", "paper": "paper"}
 
 
 def suite_config(suite: str, method: str) -> InversionConfig:
@@ -43,6 +46,6 @@ def suite_config(suite: str, method: str) -> InversionConfig:
         cfg = replace(cfg, coarse=replace(cfg.coarse, steps=60),
                       pseudo=replace(cfg.pseudo, occluded=replace(cfg.pseudo.occluded, steps=30)),
                       tuning=replace(cfg.tuning, steps=60), orbit_frames=24)
-    if suite == "default":
+    if suite in ("default", "sweep"):
         cfg = replace(cfg, orbit_frames=24)  # the orbit video is not scored
     return cfg

@@ -12,7 +12,7 @@ from invert3d.cli.common import open_generator
 from invert3d.errors import Invert3dError
 from invert3d.inversion.config import preset
 from invert3d.media import image_grid, load_photo, save_png
-from invert3d.pipeline.evaluate import mean_scores, score_views
+from invert3d.pipeline.evaluate import mean_scores, score_subject
 from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.pipeline.result import open_result
 from invert3d.synthetic.subject import PROCEDURAL_DECALS, make_subject, write_subject
@@ -44,7 +44,7 @@ def demo(
     result_dir = out / "result"
     summary = invert_photo(G, load_photo(image, G.img_resolution), camera, cfg, result_dir,
                            run_config(cfg, image, camera, ck, G))
-    scores = score_views(open_result(result_dir), subject_dir / "truth")
+    scores = score_subject(open_result(result_dir), subject_dir).novel
     save_png(out / "novel_vs_truth.png", image_grid([s.truth for s in scores] + [s.image for s in scores],
                                                     len(scores)))
     m, iv = mean_scores(scores), summary["input_view"]

@@ -1,4 +1,4 @@
-"""Binary little-endian PLY writing (vertices, optional vertex colours, triangles)."""
+"""Binary little-endian PLY writing and reading (vertices, optional vertex colours, triangles)."""
 
 from __future__ import annotations
 
@@ -33,3 +33,23 @@ def write_ply(path: str | Path, mesh: Mesh) -> Path:
             out.write(vertices.tobytes())
             out.write(faces.tobytes())
     return Path(path)
+
+
+def read_ply(path: str | Path) -> Mesh:
+    """Read a mesh written by ``write_ply`` (binary little-endian; float xyz, optional uchar rgb, triangles)."""
+    data = Path(path).read_bytes()
+    end = data.find(b"end_header\n")
+    if not data.startswith(b"ply\n") or end < 0:
+        raise ValueError(f"{path}: not a PLY file")
+    header = data[:end].decode("ascii", "replace").splitlines()
+    if "format binary_little_endian 1.0" not in header:
+        raise ValueError(f"{path}: only binary little-endian PLY is read")
+    counts = {line.split()[1]: int(line.split()[2]) for line in header if line.startswith("element ")}
+    has_colors = "property uchar red" in header
+    vertex_dtype = [("xyz", "<f4", 3)] + ([("rgb", "u1", 3)] if has_colors else [])
+    vertices = np.frombuffer(data, dtype=vertex_dtype, count=counts.get("vertex", 0), offset=end + 11)
+    faces = np.frombuffer(data, dtype=[("n", "u1"), ("idx", "<i4", 3)], count=counts.get("face", 0),
+                          offset=end + 11 + vertices.nbytes)
+    if (faces["n"] != 3).any():
+        raise ValueError(f"{path}: only triangle meshes are read")
+    return Mesh(vertices["xyz"].copy(), faces["idx"].astype(np.int64), vertices["rgb"].copy() if has_colors else None)

@@ -37,23 +37,33 @@ class Snapshot(Protocol):
 
 
 class PseudoTargets:
-    """The three prepared L_rec targets of a step with pseudo camera i: the photo, M_v P_i and M_o P_i (P_i the
-    blended pseudo view: V_i where visible, O_i elsewhere). Built on first use and kept while they fit in
-    ``budget_mb`` (LPIPS features of 30 views at 128^2 take ~0.7 GB in float32)."""
+    """The prepared L_rec targets of a step with pseudo camera i, the photo's first: with the 'masked' loss of
+    eq. (5) M_v P_i and M_o P_i, with the 'blended' loss P_i itself (P_i the blended pseudo view: V_i where
+    visible, O_i elsewhere). Built on first use and kept while they fit in ``budget_mb`` (LPIPS features of 30
+    views at 128^2 take ~0.7 GB in float32 for the masked loss)."""
 
     def __init__(self, pseudo: PseudoViews, photo: LossTarget, loss_fn: ReconstructionLoss, device: torch.device,
-                 budget_mb: float):
+                 masked: bool, budget_mb: float):
         self.pseudo, self.photo, self.loss_fn, self.device = pseudo, photo, loss_fn, device
-        self.budget_mb = budget_mb
+        self.masked, self.budget_mb = masked, budget_mb
         self.cache: dict[int, LossTarget] = {}
+
+    @property
+    def terms(self) -> int:
+        """Pseudo-view terms per step: 2 (masked) or 1 (blended)."""
+        return 2 if self.masked else 1
 
     def __getitem__(self, i: int) -> LossTarget:
         if i in self.cache:
             return self.cache[i]
-        view = self.pseudo.target[i:i + 1].to(self.device).expand(2, -1, -1, -1)
-        m_v = self.pseudo.weight[i:i + 1].to(self.device)
-        prepared = LossTarget.cat([self.photo, self.loss_fn.prepare(view, torch.cat([m_v, 1 - m_v]))])
-        tensors = [prepared.image, prepared.mask, *(prepared.features or [])]
+        view = self.pseudo.target[i:i + 1].to(self.device)
+        if self.masked:
+            m_v = self.pseudo.weight[i:i + 1].to(self.device)
+            view_target = self.loss_fn.prepare(view.expand(2, -1, -1, -1), torch.cat([m_v, 1 - m_v]))
+        else:
+            view_target = self.loss_fn.prepare(view)
+        prepared = LossTarget.cat([self.photo, view_target])
+        tensors = [prepared.image, *(t for t in (prepared.mask,) if t is not None), *(prepared.features or [])]
         size_mb = sum(t.numel() * t.element_size() for t in tensors) / 2**20
         if (len(self.cache) + 1) * size_mb <= self.budget_mb:
             self.cache[i] = prepared
@@ -81,9 +91,8 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     opt = torch.optim.Adam([*G.parameters(), w], lr=cfg.lr, betas=(0.9, 0.999))
     g = torch.Generator().manual_seed(seed)
     photo_target = loss_fn.prepare(photo)
-    pseudo_targets = (PseudoTargets(pseudo, photo_target, loss_fn, device, cfg.target_cache_mb)
-                      if pseudo is not None else None)
-    term_weights = torch.tensor([1.0, cfg.visible_weight, cfg.occluded_weight], device=device)
+    pseudo_targets = (PseudoTargets(pseudo, photo_target, loss_fn, device, cfg.pseudo_loss == "masked",
+                                    cfg.target_cache_mb) if pseudo is not None else None)
     first, state = resume(checkpoint, opt, g)
     if state:
         G.load_state_dict(state["generator"])
@@ -98,8 +107,8 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         if pseudo is not None:
             i = int(torch.randint(len(pseudo), (1,), generator=g))
             out = G.render_planes(planes, w, torch.cat([cam, pseudo.cameras[i:i + 1].to(device)]))["image"]
-            terms = loss_fn(out[[0, 1, 1]], pseudo_targets[i])
-            photo_loss, loss = terms[0], (terms * term_weights).sum()
+            terms = loss_fn(out[[0] + [1] * pseudo_targets.terms], pseudo_targets[i])
+            photo_loss, loss = terms[0], terms[0] + cfg.pseudo_weight * terms[1:].sum()
         else:
             photo_loss = loss = loss_fn(G.render_planes(planes, w, cam)["image"], photo_target).sum()
         values = {"photo": photo_loss.item()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from invert3d.geometry import Mesh
 
@@ -16,14 +17,24 @@ def mask_iou(a: torch.Tensor, b: torch.Tensor, threshold: float = 0.5) -> torch.
     return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
 
 
-def depth_error(depth: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Median absolute depth difference [N] over the pixels where ``mask`` [N, 1, H, W] is set (world units);
-    NaN where the mask is empty."""
-    out = []
-    for d, t, m in zip(depth, truth, mask):
-        sel = m > 0.5
-        out.append((d[sel] - t[sel]).abs().median() if sel.any() else torch.tensor(float("nan")))
-    return torch.stack(out)
+def render_vs_truth(opacity: torch.Tensor, depth: torch.Tensor, truth_mask: torch.Tensor, truth_depth: torch.Tensor,
+                    camera_distance: float) -> tuple[float, float]:
+    """Silhouette IoU and median relative depth error of one generator render against a truth render.
+
+    opacity, depth [1, r, r] (accumulated opacity, ray distance) at the neural rendering resolution; truth_mask,
+    truth_depth [1, R, R] with R a multiple of r, area-pooled to r (depth averaged over the foreground). Depth is
+    compared where both are foreground and the truth pixel is fully covered, and divided by ``camera_distance``;
+    NaN where there is no such pixel.
+    """
+    factor = truth_mask.shape[-1] // opacity.shape[-1]
+    coverage = F.avg_pool2d(truth_mask[None].float(), factor)[0]
+    true_depth = F.avg_pool2d((truth_depth * truth_mask)[None], factor)[0] / coverage.clamp_min(1e-6)
+    fg_true, fg = coverage >= 0.5, opacity >= 0.5
+    iou = float(mask_iou(fg[None].float(), fg_true[None].float())[0])
+    both = fg & fg_true & (coverage > 0.99)
+    if not both.any():
+        return iou, float("nan")
+    return iou, float((depth - true_depth).abs()[both].median()) / camera_distance
 
 
 def sample_surface(mesh: Mesh, count: int, seed: int = 0) -> np.ndarray:

@@ -36,10 +36,19 @@ def run_config(cfg: InversionConfig, image: Path, camera: torch.Tensor, checkpoi
             "checkpoint": checkpoint, "generator": G.cfg.to_dict()}))
 
 
+def _settings(config: dict) -> dict | None:
+    """The inversion settings of a config.json, with fields added since it was written at their defaults (which
+    reproduce the older behaviour); None if they cannot be read."""
+    try:
+        return InversionConfig.from_dict(config["inversion"]).to_dict()
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _same_run(a: dict, b: dict) -> bool:
-    keys = ("inversion", "checkpoint", "generator")
-    return all(a.get(k) == b.get(k) for k in keys) and a["input"]["sha256"] == b["input"]["sha256"] \
-        and a["input"]["camera"] == b["input"]["camera"]
+    return (_settings(a) == _settings(b) is not None and all(a.get(k) == b.get(k) for k in ("checkpoint", "generator"))
+            and a.get("input", {}).get("sha256") == b["input"]["sha256"]
+            and a.get("input", {}).get("camera") == b["input"]["camera"])
 
 
 def is_finished(out: Path) -> bool:
