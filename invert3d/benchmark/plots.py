@@ -71,12 +71,15 @@ def tradeoff_plot(curves: dict[str, dict[str, list[dict]]], path: Path) -> None:
     _save(plt, fig, path)
 
 
+_FIXED_FAMILIES = {"gaussian": "blend", "blended-loss": "pseudo loss"}  # variants without '=' that are a setting
+
+
 def _family(name: str) -> str | None:
     """The parameter a method name sweeps ('theta', 'views', 'spread', 'pseudo-weight', 'blend', 'pseudo loss'),
     or None."""
     variant = name.partition("/")[2]
-    if variant in ("gaussian", "blended-loss"):
-        return {"gaussian": "blend", "blended-loss": "pseudo loss"}[variant]
+    if variant in _FIXED_FAMILIES:
+        return _FIXED_FAMILIES[variant]
     return variant.split("=")[0] if "=" in variant else None
 
 

@@ -16,6 +16,7 @@ from invert3d.metrics import LPIPS, ms_ssim, psnr, render_vs_truth, reprojection
 from invert3d.pipeline.result import InversionResult
 from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.render import render_subject
+from invert3d.views import iter_renders
 
 SCORE_KEYS = ("psnr", "ssim", "ms_ssim", "lpips_alex", "reprojection", "mask_iou", "depth_err")
 
@@ -70,16 +71,14 @@ def score_subject(result: InversionResult, subject_dir: Path, geometry: TruthGeo
                   ) -> SubjectScores:
     """Render ``result`` at the input camera and at every truth camera of a subject folder (``invert3d synth``'s
     layout) and score each view against the true image (and the truth's geometry, if given)."""
-    G, ws = result.G, result.ws
     lpips = LPIPS("alex")
-    planes = G.planes(ws)
     cameras = _cameras(subject_dir)
+    labels = torch.stack([label for _, label in cameras])
     scores, home = [], None
-    for k, (path, label) in enumerate(cameras):
-        out = G.render_planes(planes, ws, label[None].to(ws.device), deterministic=True)
+    for k, ((path, label), out) in enumerate(zip(cameras, iter_renders(result.G, result.ws, labels))):
         out = {key: v[0].float().cpu() for key, v in out.items()}
         image = to_uint8(out["image"])
-        rendered, truth = from_uint8(image), load_photo(subject_dir / path, G.img_resolution)
+        rendered, truth = from_uint8(image), load_photo(subject_dir / path, result.G.img_resolution)
         score = ViewScore(Path(path).name, float(psnr(rendered, truth)[0]), float(ssim(rendered, truth)[0]),
                           float(ms_ssim(rendered, truth)[0]), float(lpips(rendered, truth)[0]), image, to_uint8(truth))
         if home is None:

@@ -37,8 +37,8 @@ def run_config(cfg: InversionConfig, image: Path, camera: torch.Tensor, checkpoi
 
 
 def _settings(config: dict) -> dict | None:
-    """The inversion settings of a config.json, with fields added since it was written at their defaults (which
-    reproduce the older behaviour); None if they cannot be read."""
+    """The inversion settings of a config.json, fields missing from it at their defaults; None if they cannot be
+    read (including settings this version does not know)."""
     try:
         return InversionConfig.from_dict(config["inversion"]).to_dict()
     except (KeyError, TypeError, ValueError):
