@@ -1,4 +1,6 @@
-"""Generator speed: forward and forward+backward (w.r.t. ws) seconds for the FFHQ 512 and small configs.
+"""Generator speed: forward and forward+backward (w.r.t. ws) seconds for the FFHQ 512, small and synthhead
+configs, and the generator's share of one pseudo-multi-view tuning step (weights unfrozen, the photo's and one
+pseudo camera rendered from one backbone pass, backward of a plain sum: the loss itself excluded).
 
 Prints one JSON line (and writes it to --out if given). Batch 1, noise 'const', random sampling, the
 generator frozen as in latent optimization. Uses CUDA when present. The allocator tuning that the ``invert3d``
@@ -52,13 +54,23 @@ def measure(name: str, repeats: int, device: torch.device) -> dict[str, dict[str
         out = G.synthesis(w, c)
         out["image"].square().mean().backward()
 
-    return {"forward_s": _time(forward, repeats, device), "forward_backward_s": _time(forward_backward, repeats, device)}
+    cams = torch.cat([c, pose_label(0.4, 0.1)[None].to(device)])
+
+    def tuning_step():
+        G.requires_grad_(True)
+        w = ws.detach().requires_grad_(True)
+        G.render_planes(G.planes(w), w, cams)["image"].sum().backward()
+        G.requires_grad_(False)
+        G.zero_grad(set_to_none=True)
+
+    return {"forward_s": _time(forward, repeats, device), "forward_backward_s": _time(forward_backward, repeats, device),
+            "tuning_step_s": _time(tuning_step, repeats, device)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--configs", default="ffhq512,small")
+    parser.add_argument("--configs", default="ffhq512,small,synthhead")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-tuning", action="store_true", help="skip invert3d.runtime.tune_runtime()")
     parser.add_argument("--out", type=Path)
