@@ -4,7 +4,8 @@ For ``--n`` latents never used in training (drawn from a seed stream of their ow
 +-0.6 rad and pitch within +-0.3 rad, the generator's render of the subject's known latent is compared with the
 sphere-traced truth: PSNR of the final image (0..1 range), IoU of the foreground masks (neural-rendering
 resolution, threshold 0.5) and the median absolute depth error on pixels both call foreground, relative to the
-camera distance. Prints one JSON line.
+camera distance. Where the error lies: ``silhouette_error_share`` is the part of the squared error within 2 pixels
+of the true silhouette, ``psnr_off_silhouette`` the PSNR of the other pixels. Prints one JSON line.
 
     python bench/embedded_quality.py --n 100 [--checkpoint DIR]
 """
@@ -35,7 +36,7 @@ HELD_OUT_SEED = 2_000_003  # training draws latents from torch.Generator(seed) s
 
 @torch.no_grad()
 def evaluate(G, n: int) -> dict[str, float]:
-    psnrs, ious, depth_errs = [], [], []
+    psnrs, ious, depth_errs, shares, off_band = [], [], [], [], []
     labels = torch.stack([pose_label(y, p) for y, p in CAMERAS])
     for z in sample_latents(n, HELD_OUT_SEED):
         field = HeadField(subject_from_latent(z))
@@ -45,15 +46,32 @@ def evaluate(G, n: int) -> dict[str, float]:
             truth = render_subject(field, label, G.img_resolution)
             out = G.render_planes(planes, ws, label[None], deterministic=True)
             image = (out["image"][0].clamp(-1, 1) + 1) / 2
-            mse = F.mse_loss(image, truth.rgb).item()
-            psnrs.append(10 * torch.log10(torch.tensor(1.0 / max(mse, 1e-10))).item())
+            error = (image - truth.rgb).square().mean(dim=0)
+            band = _silhouette_band(truth.mask[0])
+            psnrs.append(_psnr(error.mean().item()))
+            shares.append((error[band].sum() / error.sum().clamp_min(1e-12)).item())
+            off_band.append(_psnr(error[~band].mean().item()))
             iou, depth_err = render_vs_truth(out["image_mask"][0], out["image_depth"][0], truth.mask, truth.depth,
                                              FFHQ_RADIUS)
             ious.append(iou)
             if not math.isnan(depth_err):
                 depth_errs.append(depth_err)
     return {"psnr": round(statistics.mean(psnrs), 3), "mask_iou": round(statistics.mean(ious), 4),
-            "depth_err_rel": round(statistics.median(depth_errs), 5), "psnr_min": round(min(psnrs), 3)}
+            "depth_err_rel": round(statistics.median(depth_errs), 5), "psnr_min": round(min(psnrs), 3),
+            "silhouette_error_share": round(statistics.mean(shares), 3),
+            "psnr_off_silhouette": round(statistics.mean(off_band), 3)}
+
+
+def _psnr(mse: float) -> float:
+    return 10 * math.log10(1.0 / max(mse, 1e-10))
+
+
+def _silhouette_band(coverage: torch.Tensor, radius: int = 2) -> torch.Tensor:
+    """[H, W] bool: pixels within ``radius`` pixels of the silhouette of a coverage map [H, W]."""
+    fg = (coverage > 0.5).float()[None, None]
+    grown = F.max_pool2d(fg, 2 * radius + 1, 1, radius)
+    shrunk = -F.max_pool2d(-fg, 2 * radius + 1, 1, radius)
+    return (grown != shrunk)[0, 0]
 
 
 def main() -> None:

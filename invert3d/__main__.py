@@ -1,3 +1,4 @@
 from invert3d.cli import main
 
-main()
+if __name__ == "__main__":  # guarded: worker processes (spawn) import this module again
+    main()

@@ -47,7 +47,7 @@ def test_subject_is_inside_the_box_and_framed_like_ffhq(field):
 
 def test_render_depth_matches_the_surface(field):
     label = pose_label(0.3, -0.1)
-    r = render_subject(field, label, 32)
+    r = render_subject(field, label, 32, antialias=False)  # one ray per pixel: depth is exactly on the surface
     cam2world, k = split_label(label[None])
     from invert3d.generator.rendering import camera_rays
 
@@ -58,6 +58,20 @@ def test_render_depth_matches_the_surface(field):
     normals = r.normals.reshape(3, -1).T[hit]
     assert (normals.norm(dim=-1) - 1).abs().max() < 1e-4
     assert ((normals * dirs[0][hit]).sum(-1) < 0.05).float().mean() > 0.98  # normals face the camera
+
+
+def test_antialiasing_integrates_the_pixel_where_one_sample_would_alias(field):
+    label = pose_label(0.25, 0.1)
+    single = render_subject(field, label, 48, antialias=False)
+    smooth = render_subject(field, label, 48)
+    dense = render_subject(field, label, 192, antialias=False)  # 16 samples per pixel, box-filtered
+    reference = torch.nn.functional.avg_pool2d(dense.rgb[None], 4)[0]
+    coverage = torch.nn.functional.avg_pool2d(dense.mask[None], 4)[0]
+    assert ((smooth.mask > 0.1) & (smooth.mask < 0.9)).sum() > 20  # silhouette pixels are partly covered
+    assert (smooth.mask - coverage).abs().mean() < 0.3 * (single.mask - coverage).abs().mean()
+    assert (smooth.rgb - reference).square().mean() < 0.3 * (single.rgb - reference).square().mean()
+    flat = (smooth.rgb == single.rgb).all(dim=0)  # pixels in smooth regions keep their single sample
+    assert 0.3 < flat.float().mean() < 0.99
 
 
 def test_decal_is_fixed_to_the_surface_in_3d(field):

@@ -1,4 +1,5 @@
-"""Training on the synthetic world: losses fall, runs resume where they stopped, and the result loads."""
+"""Training on the synthetic world: losses fall, runs resume where they stopped, the data does not depend on
+who makes it, and the result loads."""
 
 import dataclasses
 import json
@@ -9,6 +10,7 @@ import torch
 from invert3d.checkpoints import load_generator
 from invert3d.errors import Invert3dError
 from invert3d.training import TrainConfig, train
+from invert3d.training.data import DataSpec, DataStream, make_step
 
 TINY = TrainConfig(minutes=10, max_steps=3, batch=1, pool_size=4, warmup_views=2, points=64, log_every=1,
                    checkpoint_every_s=1e9)
@@ -44,3 +46,28 @@ def test_a_short_run_reduces_the_loss(tmp_path):
     first = sum(r["image"] + r["mask"] for r in log[:5]) / 5
     last = sum(r["image"] + r["mask"] for r in log[-5:]) / 5
     assert last < 0.8 * first
+
+
+def test_step_data_is_a_function_of_seed_and_step_whoever_makes_it():
+    spec = DataSpec(seed=3, resolution=32, yaw_range=0.7, pitch_range=0.35, refresh_per_step=1,
+                    subjects_per_step=2, points=32)
+    inline = DataStream(spec)
+    workers = DataStream(spec, workers=1)
+    try:
+        a, b = next(inline.steps(7)), next(workers.steps(7))
+        assert torch.equal(a.views[0].rgb, b.views[0].rgb) and torch.equal(a.points.points, b.points.points)
+        assert torch.equal(a.points.occupancy, make_step(spec, 7).points.occupancy)
+        assert not torch.equal(a.points.z, make_step(spec, 8).points.z)
+        assert torch.equal(next(inline.warmup_views(1, 1)).rgb, next(workers.warmup_views(1, 1)).rgb)
+    finally:
+        workers.close()
+    coverage = a.views[0].coverage
+    assert coverage.dtype == torch.uint8 and ((coverage > 0) & (coverage < 255)).any()  # antialiased edges
+
+
+def test_a_state_from_an_older_trainer_is_refused(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    torch.save({"step": 3}, out / "train_state.pt")
+    with pytest.raises(Invert3dError, match="older version"):
+        train(TINY, out)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from invert3d.errors import Invert3dError
+from invert3d.runtime import resolve_device
 from invert3d.training import TrainConfig, train as run_training
 
 
@@ -18,11 +19,17 @@ def train(
     max_steps: int = typer.Option(1_000_000, min=1, help="Step budget; with a generous --minutes it makes the "
                                   "run exactly reproducible from --seed."),
     batch: int = typer.Option(4, min=1),
+    refresh: int = typer.Option(1, min=1, help="New training views rendered per step."),
+    pool: int = typer.Option(768, min=1, help="Training views kept in the pool."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    workers: int = typer.Option(0, min=0, help="Processes rendering the data ahead of the steps (0: inline; "
+                                "useful on a GPU machine with many cores). Does not change the data."),
 ) -> None:
     """Distil the procedural world into an EG3D generator; writes OUT/model/ (safetensors + config).
     Run it again with the same --out to resume after an interruption, or with a larger budget to extend it."""
     if config != "synthhead":
         raise Invert3dError(f"only the 'synthhead' preset is trained on the synthetic world (got {config!r})")
-    cfg = TrainConfig(generator=config, seed=seed, minutes=minutes, max_steps=max_steps, batch=batch)
-    model = run_training(cfg, out)
+    cfg = TrainConfig(generator=config, seed=seed, minutes=minutes, max_steps=max_steps, batch=batch,
+                      refresh_per_step=refresh, pool_size=pool)
+    model = run_training(cfg, out, resolve_device(device), workers)
     typer.echo(f"wrote {model}/ ; log in {out / 'log.jsonl'}")

@@ -15,16 +15,18 @@ from invert3d.generator.config import RenderingConfig
 from invert3d.generator.stylegan2 import FullyConnectedLayer
 
 
-def camera_rays(cam2world: torch.Tensor, intrinsics: torch.Tensor, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rays through pixel centres. cam2world [N, 4, 4], normalized intrinsics [N, 3, 3] -> origins, unit
-    directions, each [N, R*R, 3], pixels in row-major order (OpenCV camera: x right, y down, z forward)."""
+def camera_rays(cam2world: torch.Tensor, intrinsics: torch.Tensor, resolution: int,
+                offset: tuple[float, float] = (0.0, 0.0)) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rays through pixel centres (moved by ``offset`` = (right, down) in pixels, for supersampling).
+    cam2world [N, 4, 4], normalized intrinsics [N, 3, 3] -> origins, unit directions, each [N, R*R, 3], pixels in
+    row-major order (OpenCV camera: x right, y down, z forward)."""
     n = cam2world.shape[0]
     device = cam2world.device
     fx, fy = intrinsics[:, 0, 0, None], intrinsics[:, 1, 1, None]
     cx, cy = intrinsics[:, 0, 2, None], intrinsics[:, 1, 2, None]
     sk = intrinsics[:, 0, 1, None]
     centres = torch.arange(resolution, dtype=torch.float32, device=device) * (1.0 / resolution) + (0.5 / resolution)
-    v, u = torch.meshgrid(centres, centres, indexing="ij")
+    v, u = torch.meshgrid(centres + offset[1] / resolution, centres + offset[0] / resolution, indexing="ij")
     u = u.reshape(1, -1)
     v = v.reshape(1, -1)
     x_lift = (u - cx + cy * sk / fy - sk * v / fy) / fx
@@ -71,7 +73,7 @@ def triplane_features(planes: torch.Tensor, coordinates: torch.Tensor, box_warp:
     weights = torch.cat([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy], -1) * (1.0 / n_planes)
     index = index.reshape(n * m, 4 * n_planes)
     weights = weights.reshape(n * m, 4 * n_planes).to(table.dtype)
-    if weights.requires_grad:  # gradients toward the points too: the generic (slower) op
+    if weights.requires_grad or not table.is_cpu:  # gradients toward the points too, or a GPU: the generic op
         out = F.embedding_bag(index, table, per_sample_weights=weights, mode="sum")
     else:
         out = _WeightedGather.apply(table, index, weights)

@@ -1,13 +1,21 @@
-"""Training data from the synthetic world: a pool of rendered views that is refreshed as training goes, and
-3D point samples with their true occupancy and colour.
+"""Training data from the synthetic world: rendered views kept in a refreshed pool, and 3D point samples with
+their true occupancy and colour.
 
-Views are rendered at the generator's output resolution by sphere tracing (the expensive part, ~0.2 s each at
-128^2), so they are kept in a pool of ``pool_size`` entries, one entry replaced per refresh. Point samples cost
-almost nothing and are drawn fresh for every step.
+Everything a step needs is a pure function of (seed, step): the subjects and cameras whose views refresh the
+pool, the fresh subjects of the 3D supervision and the pool entries the step trains on. A resumed run therefore
+sees exactly the data an uninterrupted one would, and the work can be spread over worker processes (each step's
+data made ahead of time, in step order) without changing a bit of it.
+
+Views are rendered at the generator's output resolution by sphere tracing with antialiasing (the expensive part,
+~0.5 s each at 128^2 on one core), so they are kept in a pool of ``pool_size`` entries, a few replaced per step.
+Point samples are cheap (~35 ms per subject) and drawn fresh for every step.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -18,6 +26,30 @@ from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.params import LATENT_DIM, subject_from_latent
 from invert3d.synthetic.render import render_subject, surface_colour
 
+VIEWS, POINTS, PICKS = 0, 1, 2  # the random streams of one step
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What the data of a run depends on (a picklable subset of the training config)."""
+
+    seed: int
+    resolution: int
+    yaw_range: float
+    pitch_range: float
+    refresh_per_step: int
+    subjects_per_step: int  # fresh subjects of the 3D supervision
+    points: int  # per subject
+
+
+@dataclass
+class RenderedView:
+    z: torch.Tensor  # [LATENT_DIM]
+    c: torch.Tensor  # [25]
+    rgb: torch.Tensor  # [3, R, R] uint8
+    depth: torch.Tensor  # [1, R, R] float16 ray distance
+    coverage: torch.Tensor  # [1, R, R] uint8, covered fraction * 255
+
 
 @dataclass
 class ViewBatch:
@@ -25,58 +57,162 @@ class ViewBatch:
     c: torch.Tensor  # [B, 25]
     rgb: torch.Tensor  # [B, 3, R, R] in [-1, 1]
     depth: torch.Tensor  # [B, 1, R, R] ray distance
-    mask: torch.Tensor  # [B, 1, R, R] in {0, 1}
+    mask: torch.Tensor  # [B, 1, R, R] covered fraction in [0, 1]
+
+    def to(self, device: torch.device) -> ViewBatch:
+        return ViewBatch(*(t.to(device) for t in (self.z, self.c, self.rgb, self.depth, self.mask)))
 
 
 @dataclass
 class PointBatch:
+    z: torch.Tensor  # [B, LATENT_DIM] the subjects
     points: torch.Tensor  # [B, P, 3]
     occupancy: torch.Tensor  # [B, P] soft inside-ness in [0, 1]
     colour: torch.Tensor  # [B, P, 3] shaded surface colour in [0, 1] (meaningful where near_surface)
     near_surface: torch.Tensor  # [B, P] bool
 
+    def to(self, device: torch.device) -> PointBatch:
+        return PointBatch(*(t.to(device) for t in (self.z, self.points, self.occupancy, self.colour,
+                                                   self.near_surface)))
+
+
+@dataclass
+class StepData:
+    views: list[RenderedView]  # new pool entries
+    points: PointBatch
+
+
+def step_generator(seed: int, step: int, stream: int) -> torch.Generator:
+    """The random stream ``stream`` of step ``step`` (negative steps: the warm-up views)."""
+    return torch.Generator().manual_seed(((seed * 1_000_003 + step) * 8 + stream) % (2 ** 63))
+
+
+def render_view(z: torch.Tensor, yaw: float, pitch: float, resolution: int) -> RenderedView:
+    """The antialiased truth view of subject z [LATENT_DIM] from (yaw, pitch) at ``resolution``^2."""
+    label = pose_label(yaw, pitch)
+    r = render_subject(HeadField(subject_from_latent(z)), label, resolution)
+    quantize = lambda x: (x * 255 + 0.5).clamp(0, 255).to(torch.uint8)  # noqa: E731
+    return RenderedView(z, label, quantize(r.rgb), r.depth.half(), quantize(r.mask))
+
+
+def _random_view(spec: DataSpec, g: torch.Generator) -> RenderedView:
+    z = torch.randn(LATENT_DIM, generator=g)
+    yaw = float((torch.rand((), generator=g) * 2 - 1) * spec.yaw_range)
+    pitch = float((torch.rand((), generator=g) * 2 - 1) * spec.pitch_range)
+    return render_view(z, yaw, pitch, spec.resolution)
+
+
+def subject_points(z: torch.Tensor, count: int, generator: torch.Generator, surface_jitter: float = 0.01,
+                   sharpness: float = 0.003) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``count`` points of subject z, half uniform in the box and half jittered around the surface -> points
+    [P, 3], soft occupancy sigmoid(-sdf / sharpness) [P], shaded surface colour [P, 3], near-surface flag [P]."""
+    field = HeadField(subject_from_latent(z))
+    half = count // 2
+    uniform = torch.rand(half, 3, generator=generator) - 0.5
+    seeds = torch.rand(count - half, 3, generator=generator) * 0.9 - 0.45
+    surface = (seeds - field.sdf(seeds)[:, None] * field.normals(seeds)).clamp(-0.5, 0.5)  # onto the surface
+    jittered = surface + torch.randn(surface.shape, generator=generator) * surface_jitter
+    p = torch.cat([uniform, jittered]).clamp(-0.5, 0.5)
+    colour = surface_colour(field, surface, field.normals(surface), [])
+    near = (field.sdf(surface).abs() < 3e-3) & ((p[half:] - surface).norm(dim=-1) < 0.01)
+    return (p, torch.sigmoid(-field.sdf(p) / sharpness), torch.cat([torch.zeros(half, 3), colour]),
+            torch.cat([torch.zeros(half, dtype=torch.bool), near]))
+
+
+def make_step(spec: DataSpec, step: int) -> StepData:
+    """All the fresh data of one step (a pure function of spec and step)."""
+    g = step_generator(spec.seed, step, VIEWS)
+    views = [_random_view(spec, g) for _ in range(spec.refresh_per_step)]
+    g = step_generator(spec.seed, step, POINTS)
+    z = torch.randn(spec.subjects_per_step, LATENT_DIM, generator=g)
+    parts = [subject_points(zi, spec.points, g) for zi in z]
+    points = PointBatch(z, *(torch.stack(p) for p in zip(*parts)))
+    return StepData(views, points)
+
+
+def make_warmup_view(spec: DataSpec, index: int) -> RenderedView:
+    return _random_view(spec, step_generator(spec.seed, -1 - index, VIEWS))
+
+
+def _init_worker() -> None:
+    torch.set_num_threads(1)
+
+
+class DataStream:
+    """Step data in step order, made inline (``workers`` = 0) or ahead of time by worker processes."""
+
+    def __init__(self, spec: DataSpec, workers: int = 0):
+        self.spec = spec
+        self.pool = (multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker)
+                     if workers > 0 else None)
+        self.ahead = 4 * workers
+
+    def warmup_views(self, first: int, count: int) -> Iterator[RenderedView]:
+        indices = range(first, first + count)
+        if self.pool is None:
+            return (make_warmup_view(self.spec, i) for i in indices)
+        return self.pool.imap(_WarmupTask(self.spec), indices)
+
+    def steps(self, first: int) -> Iterator[StepData]:
+        """StepData of steps first, first + 1, ... (endless)."""
+        if self.pool is None:
+            step = first
+            while True:
+                yield make_step(self.spec, step)
+                step += 1
+        pending = deque(self.pool.apply_async(make_step, (self.spec, s)) for s in range(first, first + self.ahead))
+        step = first + self.ahead
+        while True:
+            result = pending.popleft().get()
+            pending.append(self.pool.apply_async(make_step, (self.spec, step)))
+            step += 1
+            yield result
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
+@dataclass(frozen=True)
+class _WarmupTask:
+    spec: DataSpec
+
+    def __call__(self, index: int) -> RenderedView:
+        return make_warmup_view(self.spec, index)
+
 
 class ViewPool:
-    """A fixed-size pool of (latent, camera, render) triples, refreshed one entry at a time."""
+    """A fixed-size pool of rendered views, each new one stored over the oldest."""
 
-    def __init__(self, size: int, resolution: int, yaw_range: float, pitch_range: float, generator: torch.Generator):
+    def __init__(self, size: int, resolution: int):
         self.size, self.resolution = size, resolution
-        self.yaw_range, self.pitch_range = yaw_range, pitch_range
-        self.g = generator
         self.z = torch.zeros(size, LATENT_DIM)
         self.c = torch.zeros(size, 25)
         self.rgb = torch.zeros(size, 3, resolution, resolution, dtype=torch.uint8)
         self.depth = torch.zeros(size, 1, resolution, resolution, dtype=torch.float16)
-        self.mask = torch.zeros(size, 1, resolution, resolution, dtype=torch.bool)
+        self.coverage = torch.zeros(size, 1, resolution, resolution, dtype=torch.uint8)
         self.filled = 0
         self.cursor = 0
 
-    def render_one(self) -> None:
-        """Draw a new subject and camera, render it, and store it over the oldest entry."""
-        z = torch.randn(LATENT_DIM, generator=self.g)
-        yaw = (torch.rand((), generator=self.g) * 2 - 1) * self.yaw_range
-        pitch = (torch.rand((), generator=self.g) * 2 - 1) * self.pitch_range
-        label = pose_label(float(yaw), float(pitch))
-        r = render_subject(HeadField(subject_from_latent(z)), label, self.resolution)
+    def put(self, view: RenderedView) -> None:
         i = self.cursor
-        self.z[i], self.c[i] = z, label
-        self.rgb[i] = (r.rgb * 255 + 0.5).clamp(0, 255).to(torch.uint8)
-        self.depth[i] = r.depth.half()
-        self.mask[i] = r.mask > 0.5
+        self.z[i], self.c[i], self.rgb[i], self.depth[i], self.coverage[i] = \
+            view.z, view.c, view.rgb, view.depth, view.coverage
         self.cursor = (self.cursor + 1) % self.size
         self.filled = min(self.filled + 1, self.size)
 
-    def sample(self, batch: int) -> ViewBatch:
-        idx = torch.randint(0, self.filled, (batch,), generator=self.g)
-        rgb = self.rgb[idx].float() / 127.5 - 1
-        return ViewBatch(self.z[idx], self.c[idx], rgb, self.depth[idx].float(), self.mask[idx].float())
+    def sample(self, batch: int, generator: torch.Generator) -> ViewBatch:
+        idx = torch.randint(0, self.filled, (batch,), generator=generator)
+        return ViewBatch(self.z[idx], self.c[idx], self.rgb[idx].float() / 127.5 - 1, self.depth[idx].float(),
+                         self.coverage[idx].float() / 255)
 
     def state(self) -> dict[str, torch.Tensor]:
-        return {"z": self.z, "c": self.c, "rgb": self.rgb, "depth": self.depth, "mask": self.mask,
+        return {"z": self.z, "c": self.c, "rgb": self.rgb, "depth": self.depth, "coverage": self.coverage,
                 "counters": torch.tensor([self.filled, self.cursor])}
 
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
-        for key in ("z", "c", "rgb", "depth", "mask"):
+        for key in ("z", "c", "rgb", "depth", "coverage"):
             getattr(self, key).copy_(state[key])
         self.filled, self.cursor = (int(v) for v in state["counters"])
 
@@ -88,26 +224,3 @@ def downsample_targets(view: ViewBatch, resolution: int) -> tuple[torch.Tensor, 
     mask = F.avg_pool2d(view.mask, factor)
     depth = F.avg_pool2d(view.depth * view.mask, factor) / mask.clamp_min(1e-6)
     return rgb, mask, depth
-
-
-def sample_points(z: torch.Tensor, count: int, generator: torch.Generator, surface_jitter: float = 0.01,
-                  sharpness: float = 0.003) -> PointBatch:
-    """For each latent in z [B, LATENT_DIM]: ``count`` points, half uniform in the box and half jittered around
-    the surface, with their soft occupancy sigmoid(-sdf / sharpness) and shaded surface colour."""
-    pts, occ, col, near = [], [], [], []
-    for zi in z:
-        field = HeadField(subject_from_latent(zi))
-        uniform = torch.rand(count // 2, 3, generator=generator) - 0.5
-        seeds = torch.rand(count - count // 2, 3, generator=generator) * 0.9 - 0.45
-        surface = (seeds - field.sdf(seeds)[:, None] * field.normals(seeds)).clamp(-0.5, 0.5)  # onto the surface
-        jittered = surface + torch.randn(surface.shape, generator=generator) * surface_jitter
-        p = torch.cat([uniform, jittered]).clamp(-0.5, 0.5)
-        sdf = field.sdf(p)
-        normals = field.normals(surface)
-        colour = surface_colour(field, surface, normals, [])
-        pts.append(p)
-        occ.append(torch.sigmoid(-sdf / sharpness))
-        col.append(torch.cat([torch.zeros(count // 2, 3), colour]))
-        near.append(torch.cat([torch.zeros(count // 2, dtype=torch.bool),
-                               (field.sdf(surface).abs() < 3e-3) & ((p[count // 2:] - surface).norm(dim=-1) < 0.01)]))
-    return PointBatch(torch.stack(pts), torch.stack(occ), torch.stack(col), torch.stack(near))

@@ -15,8 +15,10 @@ Adam with the mapping network's learning rate restored to the others' (StyleGAN 
 training; here z -> w is exactly what must be learnt), a cosine decay of the learning rate over the budget, and
 an exponential moving average of the weights, which is what the run ships.
 
-Runs are resumable (``OUT/train_state.pt`` every ``checkpoint_every_s`` seconds, RNG states included), log to
-``OUT/log.jsonl``, and end by writing the generator to ``OUT/model/`` (safetensors + config).
+Runs are resumable (``OUT/train_state.pt`` every ``checkpoint_every_s`` seconds; the data is a function of the
+seed and the step), log to ``OUT/log.jsonl``, and end by writing the generator to ``OUT/model/`` (safetensors +
+config). On a GPU (``device``), worker processes render the data ahead of the steps (``workers``); neither
+setting changes the data a run sees.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from invert3d.checkpoints import save_generator
 from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.generator import GeneratorConfig, TriPlaneGenerator, preset
-from invert3d.training.data import ViewPool, downsample_targets, sample_points
+from invert3d.training.data import PICKS, DataSpec, DataStream, PointBatch, ViewPool, downsample_targets, \
+    step_generator
 
+STATE_FORMAT = 2  # train_state.pt layout; 1 held 1-sample-per-pixel views and one data RNG
 SLAB = 0.02  # thickness (world units) whose opacity the 3D occupancy loss supervises
 BUDGET_FIELDS = ("minutes", "max_steps")  # may change when a run is resumed (to extend it)
 
@@ -75,8 +79,9 @@ class TrainConfig:
         return json.dumps(dataclasses.asdict(self), indent=2)
 
 
-def _losses(G: TriPlaneGenerator, cfg: TrainConfig, pool: ViewPool, g: torch.Generator) -> dict[str, torch.Tensor]:
-    view = pool.sample(cfg.batch)
+def _losses(G: TriPlaneGenerator, cfg: TrainConfig, pool: ViewPool, pts: PointBatch, step: int,
+            device: torch.device) -> dict[str, torch.Tensor]:
+    view = pool.sample(cfg.batch, step_generator(cfg.seed, step, PICKS)).to(device)
     ws = G.mapping(view.z, view.c, update_emas=True)
     out = G.synthesis(ws, view.c)
     rgb_lo, mask_lo, depth_lo = downsample_targets(view, G.neural_rendering_resolution)
@@ -88,9 +93,8 @@ def _losses(G: TriPlaneGenerator, cfg: TrainConfig, pool: ViewPool, g: torch.Gen
         "depth": ((out["image_depth"] - depth_lo).abs() * fg).sum() / fg.sum().clamp_min(1),
     }
     # 3D supervision on fresh subjects: geometry and colour of many more latents than the view pool holds.
-    z_fresh = torch.randn(view.z.shape, generator=g)
-    pts = sample_points(z_fresh, cfg.points, g)
-    field = G.sample_mixed(pts.points, None, G.mapping(z_fresh, view.c, update_emas=True))
+    pts = pts.to(device)
+    field = G.sample_mixed(pts.points, None, G.mapping(pts.z, view.c, update_emas=True))
     density = F.softplus(field["sigma"][..., 0] - 1)
     opacity = (1 - torch.exp(-density * SLAB)).clamp(1e-5, 1 - 1e-5)
     losses["occupancy"] = F.binary_cross_entropy(opacity, pts.occupancy)
@@ -113,16 +117,14 @@ def _lr_scale(cfg: TrainConfig, step: int, elapsed: float) -> float:
 @torch.no_grad()
 def _update_ema(G_ema: TriPlaneGenerator, G: TriPlaneGenerator, half_life: int) -> None:
     beta = 0.5 ** (1 / max(half_life, 1))
-    for p_ema, p in zip(G_ema.parameters(), G.parameters()):
-        p_ema.lerp_(p, 1 - beta)
-    for b_ema, b in zip(G_ema.buffers(), G.buffers()):
-        b_ema.copy_(b)
+    torch._foreach_lerp_(list(G_ema.parameters()), list(G.parameters()), 1 - beta)
+    torch._foreach_copy_(list(G_ema.buffers()), list(G.buffers()))
 
 
-def _save_state(path: Path, step: int, elapsed: float, G, G_ema, opt, pool: ViewPool, g: torch.Generator) -> None:
-    state = {"step": step, "elapsed": elapsed, "model": G.state_dict(), "model_ema": G_ema.state_dict(),
-             "optimizer": opt.state_dict(),
-             "pool": pool.state(), "data_rng": g.get_state(), "torch_rng": torch.get_rng_state()}
+def _save_state(path: Path, step: int, elapsed: float, G, G_ema, opt, pool: ViewPool) -> None:
+    state = {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "model": G.state_dict(),
+             "model_ema": G_ema.state_dict(), "optimizer": opt.state_dict(), "pool": pool.state(),
+             "torch_rng": torch.get_rng_state()}
     with atomic_file(path) as tmp:
         torch.save(state, tmp)
 
@@ -134,8 +136,15 @@ def _truncate_log(path: Path, step: int) -> None:
         path.write_text("".join(line + "\n" for line in keep))
 
 
-def train(cfg: TrainConfig, out: Path) -> Path:
-    """Train (or resume) into ``out``; returns the folder of the final generator."""
+def _data_spec(cfg: TrainConfig, resolution: int) -> DataSpec:
+    return DataSpec(cfg.seed, resolution, cfg.yaw_range, cfg.pitch_range, cfg.refresh_per_step, cfg.batch,
+                    cfg.points)
+
+
+def train(cfg: TrainConfig, out: Path, device: torch.device | str = "cpu", workers: int = 0) -> Path:
+    """Train (or resume) into ``out`` on ``device``, the data made by ``workers`` processes (0: inline);
+    returns the folder of the final generator."""
+    device = torch.device(device)
     out.mkdir(parents=True, exist_ok=True)
     config_path = out / "train_config.json"
     if config_path.exists():
@@ -145,48 +154,64 @@ def train(cfg: TrainConfig, out: Path) -> Path:
         if changed:
             raise Invert3dError(f"{out} holds a run with different settings ({', '.join(changed)}); "
                                 "use another --out")
+    state_path = out / "train_state.pt"
+    state = torch.load(state_path, weights_only=True, map_location="cpu") if state_path.exists() else None
+    if state is not None and state.get("format") != STATE_FORMAT:
+        raise Invert3dError(f"{state_path} was written by an older version of the trainer; use another --out")
     config_path.write_text(cfg.to_json())
     torch.manual_seed(cfg.seed)
-    g = torch.Generator().manual_seed(cfg.seed)
     gcfg: GeneratorConfig = preset(cfg.generator)
-    G = TriPlaneGenerator(gcfg).train()
+    G = TriPlaneGenerator(gcfg).train().to(device)
     mapping = list(G.backbone.mapping.parameters())
     others = [p for p in G.parameters() if all(p is not m for m in mapping)]
     opt = torch.optim.Adam([{"params": others}, {"params": mapping, "lr": cfg.lr * cfg.mapping_lr_scale}],
                            lr=cfg.lr, betas=(0.9, 0.99))
     base_lrs = [group["lr"] for group in opt.param_groups]
-    pool = ViewPool(cfg.pool_size, gcfg.img_resolution, cfg.yaw_range, cfg.pitch_range, g)
+    pool = ViewPool(cfg.pool_size, gcfg.img_resolution)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
-    state_path = out / "train_state.pt"
     step, elapsed = 0, 0.0
-    if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
+    if state is not None:
         G.load_state_dict(state["model"])
         G_ema.load_state_dict(state["model_ema"])
         opt.load_state_dict(state["optimizer"])
         pool.load_state(state["pool"])
-        g.set_state(state["data_rng"])
         torch.set_rng_state(state["torch_rng"])
         step, elapsed = int(state["step"]), float(state["elapsed"])
         _truncate_log(out / "log.jsonl", step)
         tqdm.write(f"resuming at step {step} ({elapsed / 60:.1f} min done)")
+    stream = DataStream(_data_spec(cfg, gcfg.img_resolution), workers)
+    try:
+        step = _run(cfg, out, G, G_ema, opt, base_lrs, pool, stream, step, elapsed, device)
+    finally:
+        stream.close()
+    return save_generator(G_ema.cpu(), out / "model",
+                          extra={"trained_steps": step, "train_config": dataclasses.asdict(cfg)})
+
+
+def _run(cfg: TrainConfig, out: Path, G, G_ema, opt, base_lrs, pool: ViewPool, stream: DataStream, step: int,
+         elapsed: float, device: torch.device) -> int:
+    """The training loop from ``step``; leaves the final state in OUT/train_state.pt and returns its step."""
     start = time.monotonic() - elapsed
-    if pool.filled < cfg.warmup_views:
-        for _ in tqdm(range(cfg.warmup_views - pool.filled), desc="rendering training views", unit="view"):
-            pool.render_one()
+    missing = max(0, min(cfg.warmup_views, cfg.pool_size) - pool.filled)
+    for view in tqdm(stream.warmup_views(pool.filled, missing), total=missing, desc="rendering training views",
+                     unit="view", disable=missing == 0):
+        pool.put(view)
     weights = _weights(cfg)
     budget = cfg.minutes * 60
+    state_path = out / "train_state.pt"
     last_save = time.monotonic()
     bar = tqdm(total=int(budget), initial=int(time.monotonic() - start), desc="training", unit="s")
+    data = stream.steps(step)
     with open(out / "log.jsonl", "a") as log:
         while step < cfg.max_steps and time.monotonic() - start < budget:
             t0 = time.monotonic()
-            for _ in range(cfg.refresh_per_step):
-                pool.render_one()
+            fresh = next(data)
+            for view in fresh.views:
+                pool.put(view)
             scale = _lr_scale(cfg, step, time.monotonic() - start)
             for group, base in zip(opt.param_groups, base_lrs):
                 group["lr"] = base * scale
-            losses = _losses(G, cfg, pool, g)
+            losses = _losses(G, cfg, pool, fresh.points, step, device)
             total = sum(weights[k] * v for k, v in losses.items())
             opt.zero_grad(set_to_none=True)
             total.backward()
@@ -195,16 +220,15 @@ def train(cfg: TrainConfig, out: Path) -> Path:
             step += 1
             if step % cfg.log_every == 0:
                 record = {"step": step, "minutes": round((time.monotonic() - start) / 60, 2),
-                          "step_s": round(time.monotonic() - t0, 3), "lr": round(cfg.lr * scale, 7), "total": round(total.item(), 5),
-                          **{k: round(v.item(), 5) for k, v in losses.items()}}
+                          "step_s": round(time.monotonic() - t0, 3), "lr": round(cfg.lr * scale, 7),
+                          "total": round(total.item(), 5), **{k: round(v.item(), 5) for k, v in losses.items()}}
                 log.write(json.dumps(record) + "\n")
                 log.flush()
                 bar.set_postfix(step=step, loss=f"{total.item():.4f}")
             bar.update(int(time.monotonic() - start) - bar.n)
             if time.monotonic() - last_save > cfg.checkpoint_every_s:
-                _save_state(state_path, step, time.monotonic() - start, G, G_ema, opt, pool, g)
+                _save_state(state_path, step, time.monotonic() - start, G, G_ema, opt, pool)
                 last_save = time.monotonic()
     bar.close()
-    _save_state(state_path, step, time.monotonic() - start, G, G_ema, opt, pool, g)
-    return save_generator(G_ema, out / "model",
-                          extra={"trained_steps": step, "train_config": dataclasses.asdict(cfg)})
+    _save_state(state_path, step, time.monotonic() - start, G, G_ema, opt, pool)
+    return step
