@@ -107,9 +107,10 @@ def render_subject(field: HeadField, label: torch.Tensor, resolution: int, decal
     re-rendered from four rotated-grid samples and averaged: rgb is the mean colour, mask the covered fraction,
     depth the mean over the samples that hit, normals their normalized mean.
     """
+    decals = list(decals)
     cam2world, intrinsics = split_label(label.reshape(1, 25).float())
     origins, directions = camera_rays(cam2world, intrinsics, resolution)
-    rgb, t, hit, normals = _shade_rays(field, origins[0].contiguous(), directions[0], list(decals), t_near, t_far)
+    rgb, t, hit, normals = _shade_rays(field, origins[0].contiguous(), directions[0], decals, t_near, t_far)
     mask = hit.float()
     if antialias:
         idx = _edge_pixels(rgb, hit, resolution)
@@ -117,7 +118,7 @@ def render_subject(field: HeadField, label: torch.Tensor, resolution: int, decal
         o = torch.cat([r[0][0, idx] for r in rays])  # one trace for all subsamples: [S * len(idx), 3]
         d = torch.cat([r[1][0, idx] for r in rays])
         c_s, t_s, hit_s, n_s = (x.reshape(len(SUBSAMPLES), idx.numel(), *x.shape[1:])
-                                for x in _shade_rays(field, o, d, list(decals), t_near, t_far))
+                                for x in _shade_rays(field, o, d, decals, t_near, t_far))
         hits = hit_s.float().sum(dim=0)
         colour_sum, depth_sum, normal_sum = c_s.sum(dim=0), (t_s * hit_s).sum(dim=0), n_s.sum(dim=0)
         rgb[idx] = colour_sum / len(SUBSAMPLES)

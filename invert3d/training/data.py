@@ -13,6 +13,7 @@ Point samples are cheap (~35 ms per subject) and drawn fresh for every step.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 from collections import deque
 from collections.abc import Iterator
@@ -151,7 +152,7 @@ class DataStream:
         indices = range(first, first + count)
         if self.pool is None:
             return (make_warmup_view(self.spec, i) for i in indices)
-        return self.pool.imap(_WarmupTask(self.spec), indices)
+        return self.pool.imap(functools.partial(make_warmup_view, self.spec), indices)
 
     def steps(self, first: int) -> Iterator[StepData]:
         """StepData of steps first, first + 1, ... (endless)."""
@@ -172,14 +173,6 @@ class DataStream:
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
-
-
-@dataclass(frozen=True)
-class _WarmupTask:
-    spec: DataSpec
-
-    def __call__(self, index: int) -> RenderedView:
-        return make_warmup_view(self.spec, index)
 
 
 class ViewPool:
