@@ -5,7 +5,9 @@ For ``--n`` latents never used in training (drawn from a seed stream of their ow
 sphere-traced truth: PSNR of the final image (0..1 range), IoU of the foreground masks (neural-rendering
 resolution, threshold 0.5) and the median absolute depth error on pixels both call foreground, relative to the
 camera distance. Where the error lies: ``silhouette_error_share`` is the part of the squared error within 2 pixels
-of the true silhouette, ``psnr_off_silhouette`` the PSNR of the other pixels. Prints one JSON line.
+of the true silhouette, ``psnr_off_silhouette`` the PSNR of the other pixels, and ``error_share_by_part`` splits
+the squared error by what the truth shows at each pixel (background, skin, lips, eyes, hair; the part of the
+surface the pixel's centre ray hits). Prints one JSON line.
 
     python bench/embedded_quality.py --n 100 [--checkpoint DIR]
 """
@@ -26,17 +28,21 @@ from invert3d.cameras import FFHQ_RADIUS, pose_label
 from invert3d.checkpoints import load_generator
 from invert3d.metrics import render_vs_truth
 from invert3d.runtime import tune_runtime
-from invert3d.synthetic.head import HeadField
+from invert3d.generator.rendering import camera_rays
+from invert3d.synthetic.head import EYES, HAIR, LIPS, SKIN, HeadField
 from invert3d.synthetic.params import sample_latents, subject_from_latent
 from invert3d.synthetic.render import render_subject
 
 CAMERAS = ((-0.6, 0.0), (-0.3, 0.15), (0.0, 0.0), (0.3, -0.15), (0.6, 0.0), (-0.45, -0.3), (0.45, 0.3), (0.0, 0.3))
 HELD_OUT_SEED = 2_000_003  # training draws latents from torch.Generator(seed) streams; this stream is separate
+BACKGROUND = -1
+PART_NAMES = {BACKGROUND: "background", SKIN: "skin", LIPS: "lips", EYES: "eyes", HAIR: "hair"}
 
 
 @torch.no_grad()
 def evaluate(G, n: int) -> dict[str, float]:
     psnrs, ious, depth_errs, shares, off_band = [], [], [], [], []
+    part_error = dict.fromkeys(PART_NAMES, 0.0)
     labels = torch.stack([pose_label(y, p) for y, p in CAMERAS])
     for z in sample_latents(n, HELD_OUT_SEED):
         field = HeadField(subject_from_latent(z))
@@ -51,6 +57,9 @@ def evaluate(G, n: int) -> dict[str, float]:
             psnrs.append(_psnr(error.mean().item()))
             shares.append((error[band].sum() / error.sum().clamp_min(1e-12)).item())
             off_band.append(_psnr(error[~band].mean().item()))
+            parts = _true_parts(field, label, truth.depth[0], truth.mask[0]).reshape(-1)
+            for part in PART_NAMES:
+                part_error[part] += error.reshape(-1)[parts == part].sum().item()
             iou, depth_err = render_vs_truth(out["image_mask"][0], out["image_depth"][0], truth.mask, truth.depth,
                                              FFHQ_RADIUS)
             ious.append(iou)
@@ -59,7 +68,18 @@ def evaluate(G, n: int) -> dict[str, float]:
     return {"psnr": round(statistics.mean(psnrs), 3), "mask_iou": round(statistics.mean(ious), 4),
             "depth_err_rel": round(statistics.median(depth_errs), 5), "psnr_min": round(min(psnrs), 3),
             "silhouette_error_share": round(statistics.mean(shares), 3),
-            "psnr_off_silhouette": round(statistics.mean(off_band), 3)}
+            "psnr_off_silhouette": round(statistics.mean(off_band), 3),
+            "error_share_by_part": {PART_NAMES[k]: round(v / sum(part_error.values()), 3) for k, v in part_error.items()}}
+
+
+def _true_parts(field: HeadField, label: torch.Tensor, depth: torch.Tensor, coverage: torch.Tensor) -> torch.Tensor:
+    """[H, W] part id (``BACKGROUND`` where coverage <= 0.5) of the surface each pixel's centre ray hits, from the
+    true ray distances ``depth`` [H, W] of the camera ``label`` [25]."""
+    origins, directions = camera_rays(label[None, :16].view(1, 4, 4), label[None, 16:].view(1, 3, 3), depth.shape[-1])
+    hit = coverage.reshape(-1) > 0.5
+    distance = torch.where(hit, depth.reshape(-1), torch.zeros_like(depth.reshape(-1)))
+    parts = field.part_ids(origins[0] + directions[0] * distance[:, None])
+    return torch.where(hit, parts, torch.full_like(parts, BACKGROUND)).reshape(depth.shape)
 
 
 def _psnr(mse: float) -> float:
