@@ -26,6 +26,7 @@ from report import emit
 
 from invert3d.cameras import FFHQ_RADIUS, pose_label
 from invert3d.checkpoints import load_generator
+from invert3d.errors import Invert3dError
 from invert3d.metrics import render_vs_truth
 from invert3d.runtime import tune_runtime
 from invert3d.generator.rendering import camera_rays
@@ -101,7 +102,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     tune_runtime()
-    G = load_generator(args.checkpoint)
+    try:
+        G = load_generator(args.checkpoint)
+    except Invert3dError as error:
+        raise SystemExit(f"error: {error}") from None
     start = time.perf_counter()
     result = {"bench": "embedded_quality", "n": args.n, "cameras": len(CAMERAS),
               "checkpoint": str(args.checkpoint or "embedded"), **evaluate(G, args.n)}
