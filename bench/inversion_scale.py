@@ -2,13 +2,15 @@
 per stage, seconds per optimization step, and peak memory per stage. Prints one JSON line.
 
     python bench/inversion_scale.py [--preset ffhq512] [--steps 3] [--photo P.png --camera P.npy] [--device cpu]
+                                    [--set KEY=VALUE ...]
+
+The inversion runs with the paper preset's settings (``--set`` changes any of them, as ``invert3d invert`` does).
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -20,6 +22,7 @@ from invert3d.inversion.config import preset
 from invert3d.media import load_photo
 from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.runtime import resolve_device, tune_runtime
+from invert3d.settings import with_assignments
 
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "photos"
 
@@ -32,16 +35,18 @@ def main() -> None:
     ap.add_argument("--camera", type=Path, default=PHOTOS / "00001.npy")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", type=Path, help="also write the JSON line here")
+    ap.add_argument("--set", dest="settings", action="append", default=[], help="an inversion setting KEY=VALUE")
     args = ap.parse_args()
     tune_runtime()
     device = resolve_device(args.device)
     torch.manual_seed(0)
     G = TriPlaneGenerator(generator_preset(args.preset)).to(device).eval().requires_grad_(False)
     n = args.steps
-    cfg = preset("paper")
-    cfg = replace(cfg, coarse=replace(cfg.coarse, steps=n),
-                  pseudo=replace(cfg.pseudo, occluded=replace(cfg.pseudo.occluded, steps=n)),
-                  tuning=replace(cfg.tuning, steps=n), log_every=1, orbit_frames=8)
+    try:
+        cfg = with_assignments(preset("paper"), [*args.settings, f"coarse.steps={n}", f"pseudo.occluded.steps={n}",
+                                                 f"tuning.steps={n}", "log_every=1", "orbit_frames=8"])
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
     camera = load_label(args.camera, args.photo.name)
     photo = load_photo(args.photo, G.img_resolution)
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,6 +54,7 @@ def main() -> None:
                                run_config(cfg, args.photo, camera, f"random-init {args.preset}", G))
     seconds = summary["seconds"]
     emit({"bench": "inversion_scale", "generator": args.preset, "device": str(device), "steps": n,
+          "settings": args.settings,
           "seconds": seconds, "peak_memory_mb": summary["peak_memory_mb"],
           "seconds_per_step": {k: round(seconds[k] / n, 2) for k in ("coarse", "occluded", "tuning")}}, args.out)
 

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -28,6 +30,8 @@ def test_smoke_suite_scores_methods_against_truth(tmp_path):
         assert 0 < m["input_ms_ssim"] <= 1 and 0 < m["novel_reprojection"] < 0.2
         # Geometry against the truth: a head of the right shape, not merely right-looking pixels.
         assert m["novel_mask_iou"] > 0.8 and m["novel_depth_err"] < 0.05 and 0 < m["chamfer"] < 0.05
+        # The decal region: scored in the views that show it, and harder than the head as a whole.
+        assert 5 < m["novel_decal_psnr"] < m["novel_psnr"] and 0 < m["novel_decal_lpips"] < 1
     # Quality curves of the final optimization (60 steps in the smoke suite): the start, every 30 steps.
     for method in ("pti", "hfgi3d"):
         curve = report["curves"]["s003_yaw+0.25_pitch+0.00"][method]
@@ -37,7 +41,7 @@ def test_smoke_suite_scores_methods_against_truth(tmp_path):
         assert abs(curve[-1]["input_psnr"] - final["psnr"]) < 0.1  # the same model as the result (uint8 vs float)
     assert Image.open(out / "tradeoff.png").size[0] > 500
     table = (out / "table.md").read_text()
-    assert "| pti |" in table and "| hfgi3d |" in table and "Chamfer" in table
+    assert "| pti |" in table and "| hfgi3d |" in table and "Chamfer" in table and "Decal PSNR" in table
     assert (out / "subjects" / "s003_yaw+0.25_pitch+0.00" / "truth_geometry.npz").is_file()
     sheet = np.asarray(Image.open(next((out / "sheets").glob("*.png"))))
     assert sheet.shape[0] == 3 * 128  # truth, pti, hfgi3d rows
@@ -47,6 +51,10 @@ def test_smoke_suite_scores_methods_against_truth(tmp_path):
     assert r.returncode == 0 and (out / "runs").stat().st_mtime_ns == mtime
     r = subprocess.run([*cmd[:-5], "e4e", "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "unknown method" in r.stderr
+    for settings, message in ((["--set", "tuning.lr=-1"], "tuning.lr must be > 0"),
+                              (["--set", "method=pti"], "takes its methods from --methods")):
+        r = subprocess.run([*cmd, *settings], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 def test_method_names_map_to_settings():
@@ -62,8 +70,14 @@ def test_method_names_map_to_settings():
     assert method_config("default", "hfgi3d/pseudo-weight=0.5").tuning.pseudo_weight == 0.5
     assert method_config("default", "hfgi3d/blended-loss").tuning.pseudo_loss == "blended"
     assert method_config("default", "pti").method == "pti"
-    bad_names = ("pti/theta=0.3", "hfgi3d/theta=", "hfgi3d/views=0x3", "hfgi3d/views=100x100", "hfgi3d/spread=3x0.2",
-                 "hfgi3d/pseudo-weight=20", "e4e")
+    # Any setting, on either method, several joined by '/'; a benchmark-wide setting comes first.
+    both = method_config("default", "pti/loss.lpips=0.1/tuning.planes_lr=0.01")
+    assert (both.method, both.loss.lpips, both.tuning.planes_lr) == ("pti", 0.1, 0.01)
+    assert method_config("default", "hfgi3d/loss.lpips=0.2", ["loss.lpips=0.1", "loss.l2=2"]).loss == \
+        replace(method_config("default", "hfgi3d").loss, lpips=0.2, l2=2.0)
+    bad_names = ("hfgi3d/theta=", "hfgi3d/views=0x3", "hfgi3d/views=100x100", "hfgi3d/spread=3x0.2",
+                 "hfgi3d/pseudo-weight=20", "e4e", "hfgi3d/tuning.lr=-1", "hfgi3d/tuning.bogus=1", "hfgi3d/gaussan",
+                 "pti/no-visible")
     for bad in bad_names:
         with pytest.raises(ValueError):
             method_config("default", bad)
@@ -73,7 +87,7 @@ def test_sweep_plot_groups_settings_around_the_default(tmp_path):
     methods = ["pti", "hfgi3d", "hfgi3d/theta=0.4", "hfgi3d/theta=0.1", "hfgi3d/gaussian", "hfgi3d/no-visible",
                "hfgi3d/pseudo-weight=1", "hfgi3d/pseudo-weight=0.25"]
     assert _sweep_points(methods) == {"theta": ["hfgi3d/theta=0.1", "hfgi3d", "hfgi3d/theta=0.4"],
-                                      "blend": ["hfgi3d", "hfgi3d/gaussian"],
+                                      "pseudo.blend": ["hfgi3d", "hfgi3d/gaussian"],
                                       "pseudo-weight": ["hfgi3d/pseudo-weight=0.25", "hfgi3d", "hfgi3d/pseudo-weight=1"]}
     means = {m: {"input_psnr": 22.0 + k, "novel_psnr": 21.0 + k} for k, m in enumerate(methods)}
     assert sweep_plot(means, tmp_path / "sweeps.png")

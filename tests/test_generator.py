@@ -20,22 +20,24 @@ def tiny():
     return TriPlaneGenerator(cfg).eval()
 
 
-def _grid_sample_reference(planes, points, box_warp):
+def _grid_sample_reference(planes, points, box_warp, axes):
     """EG3D's lookup: grid_sample per plane (zero padding, align_corners False), mean over planes."""
     n, p, c, h, w = planes.shape
     coords = (2 / box_warp) * points
-    grids = torch.stack([coords[..., list(a)] for a in PLANE_AXES], 1).reshape(n * p, 1, -1, 2)
+    grids = torch.stack([coords[..., list(a)] for a in axes], 1).reshape(n * p, 1, -1, 2)
     out = F.grid_sample(planes.reshape(n * p, c, h, w), grids, mode="bilinear", padding_mode="zeros",
                         align_corners=False)
     return out.reshape(n, p, c, -1).mean(1).permute(0, 2, 1)
 
 
-def test_triplane_lookup_matches_grid_sample_including_outside_points():
+@pytest.mark.parametrize("axes, third", [("eg3d", (2, 0)), ("orthogonal", (1, 2))])
+def test_triplane_lookup_matches_grid_sample_including_outside_points(axes, third):
+    assert PLANE_AXES[axes][2] == third  # EG3D's third plane reads (z, x); the orthogonal one (y, z)
     torch.manual_seed(1)
     planes = torch.randn(2, 3, 8, 16, 16, requires_grad=True)
     points = (torch.rand(2, 500, 3) - 0.5) * 1.3  # some points leave the box
-    ours = triplane_features(planes, points, 1.0)
-    ref = _grid_sample_reference(planes, points, 1.0)
+    ours = triplane_features(planes, points, 1.0, axes)
+    ref = _grid_sample_reference(planes, points, 1.0, PLANE_AXES[axes])
     torch.testing.assert_close(ours, ref, atol=5e-6, rtol=0)
     g = torch.randn_like(ours)
     grad_ours, = torch.autograd.grad(ours, planes, g)
@@ -89,6 +91,26 @@ def test_gradients_reach_latents_and_weights(tiny):
     tiny.zero_grad()
 
 
+def test_plane_offset_is_added_to_every_latents_planes(tiny, tmp_path):
+    import copy
+
+    from invert3d.checkpoints import load_generator, save_generator
+
+    G = copy.deepcopy(tiny)
+    ws = G.mapping(torch.randn(2, 64), pose_label([0, 0], [0, 0]))
+    before = G.planes(ws)
+    G.add_plane_offset()  # a zero offset: nothing changes, and it is a parameter the tuning can move
+    assert G.cfg.plane_offset and "plane_offset" in dict(G.named_parameters())
+    torch.testing.assert_close(G.planes(ws), before, atol=0, rtol=0)
+    with torch.no_grad():
+        G.plane_offset.normal_()
+    torch.testing.assert_close(G.planes(ws) - before, G.plane_offset.expand(2, -1, -1, -1, -1))
+    # It travels with the generator: saved and loaded with its config.
+    loaded = load_generator(save_generator(G, tmp_path / "g"))
+    assert loaded.cfg.plane_offset and torch.equal(loaded.plane_offset, G.plane_offset)
+    assert "plane_offset" not in tiny.state_dict()
+
+
 def test_presets_build_with_their_shapes():
     assert preset("shapenet128").sr_up_blocks == 1 and preset("ffhq512").sr_up_blocks == 2
     with pytest.raises(ValueError, match="unknown generator preset"):
@@ -100,7 +122,7 @@ def test_presets_build_with_their_shapes():
 def test_config_json_round_trip():
     cfg = preset("afhq512")
     assert GeneratorConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(ValueError, match="unknown generator config fields"):
+    with pytest.raises(ValueError, match="unknown setting bogus"):
         GeneratorConfig.from_dict({**cfg.to_dict(), "bogus": 1})
 
 

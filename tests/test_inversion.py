@@ -12,7 +12,7 @@ from invert3d.inversion import config as config_module
 from invert3d.inversion.losses import ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint
 from invert3d.inversion.projection import lr_schedule, project
-from invert3d.inversion.tuning import PseudoTargets, tune
+from invert3d.inversion.tuning import PseudoTargets, param_groups, tune
 from invert3d.pseudo_views import PseudoViews
 
 L2 = LossConfig(l2=1.0, lpips=0.0)  # LPIPS is tested on its own; plain L2 keeps these fast
@@ -103,6 +103,30 @@ def test_tuning_with_pseudo_views_fits_the_photo_and_resumes_exactly(generator, 
     assert torch.allclose(ws_resumed, ws_full, atol=1e-6)
     for p, q in zip(G_b.parameters(), G_full.parameters()):
         assert torch.allclose(p, q, atol=1e-6)
+
+
+def test_tuning_groups_and_triplane_residual(generator, target):
+    image, cam = target
+    ws0 = generator.mapping(torch.zeros(1, generator.z_dim), cam[None])
+    G = TriPlaneGenerator(generator.cfg)
+    G.load_state_dict(generator.state_dict())
+    w = ws0.clone().requires_grad_(True)
+    cfg = TuningConfig(lr=1e-3, latent_lr_scale=2.0, decoder_lr_scale=0.0, superresolution_lr_scale=0.5,
+                       planes_lr=0.05)
+    G.add_plane_offset()
+    groups = {g["lr"]: g["params"] for g in param_groups(G, w, cfg)}
+    assert sorted(groups) == [5e-4, 1e-3, 2e-3, 0.05]  # the decoder's group, at lr 0, is left out: frozen
+    assert groups[2e-3] == [w] and groups[0.05] == [G.plane_offset]
+    assert len(groups[5e-4]) == len(list(G.superresolution.parameters()))
+    # A tuning with the residual: the offset moves, the decoder (lr 0) does not, the photo is fitted better.
+    G = TriPlaneGenerator(generator.cfg)
+    G.load_state_dict(generator.state_dict())
+    decoder = {k: v.clone() for k, v in G.decoder.state_dict().items()}
+    torch.manual_seed(7)
+    ws = tune(G, ws0, image, cam, replace(cfg, steps=6, deterministic=True), ReconstructionLoss(L2))
+    assert G.cfg.plane_offset and G.plane_offset.abs().max() > 0
+    assert all(torch.equal(v, G.decoder.state_dict()[k]) for k, v in decoder.items())
+    assert _loss(G, ws, image, cam) < _loss(generator, ws0, image, cam)
 
 
 def test_lr_schedule_ramps():

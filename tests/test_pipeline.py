@@ -117,12 +117,23 @@ def test_cli_refuses_bad_input_without_writing(tmp_path, subject):
     assert r.returncode == 2 and "unknown decal kind" in r.stderr
     r = run("demo", "--preset", "slow", "--out", out)
     assert r.returncode == 2 and "unknown preset" in r.stderr and "Traceback" not in r.stderr
+    for args, message in ((["--set", "tuning.lr=-1"], "tuning.lr must be > 0"),
+                          (["--set", "tuning.speed=2"], "unknown setting tuning.speed"),
+                          (["--set", "loss.lpips=much"], "loss.lpips must be a float"),
+                          (["--config", tmp_path / "missing.json"], "cannot read settings file")):
+        r = run("invert", subject / "input.png", *args, "--out", out)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
     assert not out.exists()
 
 
 def test_render_cli_writes_one_png_per_camera(subject, tmp_path):
     result = tmp_path / "r"
-    _invert(subject, result, tiny("pti"))
+    cfg = tiny("pti")
+    _invert(subject, result, replace(cfg, tuning=replace(cfg.tuning, planes_lr=0.05)))
+    # The triplane residual of the tuning travels with the result's generator into every render.
+    tuned = load_generator(result / "generator")
+    assert tuned.cfg.plane_offset and tuned.plane_offset.abs().max() > 0
     views = tmp_path / "views"
     r = run("render", result, "--cameras", subject / "truth" / "cameras.json", "--out", views)
     assert r.returncode == 0, r.stderr
@@ -142,13 +153,19 @@ def test_folder_input_pairs_sibling_cameras_and_skips_finished(tmp_path, subject
         (photos / f"{name}.png").write_bytes((subject / "input.png").read_bytes())
     (photos / "a.json").write_text((subject / "input_camera.json").read_text())
     out = tmp_path / "out"
+    # Settings from a file (here a bare part of the inversion settings), then --set, then the step options.
+    (tmp_path / "settings.json").write_text(json.dumps({"tuning": {"lr": 1e-3, "steps": 50}, "orbit_frames": 4}))
     args = ["invert", photos, "--method", "pti", "--preset", "fast", "--coarse-steps", "2", "--tuning-steps", "2",
-            "--out", out, "--quiet"]
+            "--config", tmp_path / "settings.json", "--set", "loss.lpips=0.5", "--set", "tuning.lr=2e-3",
+            "--set", "coarse.w_avg_samples=500", "--out", out, "--quiet"]
     r = run(*args)
     assert r.returncode == 0, r.stderr
     assert "b.png: no --camera given" in r.stderr and "a.png: no --camera" not in r.stderr
-    camera_a = json.loads((out / "a" / "config.json").read_text())["input"]["camera"]
-    assert camera_a == pytest.approx(json.loads((subject / "input_camera.json").read_text()), abs=1e-6)
+    saved = json.loads((out / "a" / "config.json").read_text())
+    assert saved["input"]["camera"] == pytest.approx(json.loads((subject / "input_camera.json").read_text()), abs=1e-6)
+    settings = saved["inversion"]
+    assert (settings["tuning"]["lr"], settings["tuning"]["steps"], settings["loss"]["lpips"]) == (2e-3, 2, 0.5)
+    assert settings["orbit_frames"] == 4 and settings["coarse"]["steps"] == 2
     assert (out / "b" / "summary.json").is_file()
     r = run(*args)
     assert r.returncode == 0 and r.stdout.count("already done") == 2

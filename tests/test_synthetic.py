@@ -14,6 +14,7 @@ from invert3d.cameras import load_label, pose_label, split_label
 from invert3d.geometry import grid_points
 from invert3d.synthetic import HeadField, render_subject, sample_latents, subject_from_latent
 from invert3d.synthetic.decals import emblem_image, place_decal
+from invert3d.synthetic.render import render_decal_region
 from invert3d.synthetic.params import LATENT_DIM
 from invert3d.synthetic.subject import make_subject, subject_mesh
 
@@ -89,6 +90,11 @@ def test_decal_is_fixed_to_the_surface_in_3d(field):
         ys, xs = torch.nonzero(changed, as_tuple=True)
         assert len(xs) > 20
         assert abs(xs.float().mean() - u) < 4 and abs(ys.float().mean() - v) < 4
+        # The decal's region holds every pixel it changed (the ring and star, and the skin between them).
+        region = render_decal_region(field, label, 64, [decal])[0]
+        inside = changed & region
+        assert inside.sum() >= 0.9 * changed.sum() and region.sum() > 1.3 * changed.sum()  # edges: antialiased
+    assert not render_decal_region(field, pose_label(0.0, 0.0), 64, []).any()
 
 
 def test_mesh_is_watertight_and_coloured():

@@ -1,9 +1,10 @@
-"""Benchmark method names -> inversion settings: 'pti', 'hfgi3d', and 'hfgi3d/<variant>' for the paper's
-ablations and the sweeps that chose our defaults.
+"""Benchmark method names -> inversion settings: 'pti', 'hfgi3d', and either with variants after a '/'.
 
-Variants: ``no-occluded``, ``no-visible``, ``density-reg`` (the ablations), ``gaussian`` (blending),
-``blended-loss`` (one unmasked L_rec on the blended pseudo view, as the authors' code does, instead of eq. (5)'s
-two masked ones), ``theta=T`` (difference-map threshold), ``views=YxP`` (pseudo cameras: Y yaws x P pitches),
+A variant is any setting, ``KEY=VALUE`` as ``--set`` takes it (``hfgi3d/loss.lpips=0.1``), several joined by '/'
+(``hfgi3d/loss.lpips=0.1/tuning.planes_lr=0.01``), or one of the names kept for the paper's ablations and the
+sweeps that chose our defaults: ``no-occluded``, ``no-visible``, ``density-reg`` (the ablations), ``gaussian``
+(blending), ``blended-loss`` (one unmasked L_rec on the blended pseudo view, as the authors' code does),
+``theta=T`` (difference-map threshold), ``views=YxP`` (pseudo cameras: Y yaws x P pitches),
 ``spread=YAWxPITCH`` (their range in rad either side of frontal), ``pseudo-weight=W`` (the pseudo view's loss
 weight, the photo's being 1).
 """
@@ -11,57 +12,56 @@ weight, the photo's being 1).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from typing import Callable
 
 from invert3d.benchmark.suites import suite_config
 from invert3d.inversion.config import InversionConfig
+from invert3d.settings import with_assignments
 
-FIXED_VARIANTS: dict[str, Callable[[InversionConfig], InversionConfig]] = {
-    "no-occluded": lambda cfg: replace(cfg, no_occluded=True),
-    "no-visible": lambda cfg: replace(cfg, no_visible=True),
-    "density-reg": lambda cfg: replace(cfg, density_reg=True),
-    "gaussian": lambda cfg: replace(cfg, pseudo=replace(cfg.pseudo, blend="gaussian")),
-    "blended-loss": lambda cfg: replace(cfg, tuning=replace(cfg.tuning, pseudo_loss="blended")),
+FIXED_VARIANTS: dict[str, list[str]] = {
+    "no-occluded": ["no_occluded=true"],
+    "no-visible": ["no_visible=true"],
+    "density-reg": ["density_reg=true"],
+    "gaussian": ["pseudo.blend=gaussian"],
+    "blended-loss": ["tuning.pseudo_loss=blended"],
 }
-_NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
-SWEEPS: dict[str, tuple[str, Callable[[InversionConfig, re.Match], InversionConfig]]] = {
-    "theta": (rf"theta={_NUMBER}",
-              lambda cfg, m: replace(cfg, pseudo=replace(cfg.pseudo, theta=float(m[1])))),
-    "views": (r"views=(\d+)x(\d+)",
-              lambda cfg, m: replace(cfg, pseudo=replace(cfg.pseudo, yaw_steps=int(m[1]), pitch_steps=int(m[2])))),
-    "spread": (rf"spread={_NUMBER}x{_NUMBER}",
-               lambda cfg, m: replace(cfg, pseudo=replace(cfg.pseudo, yaw_range=float(m[1]),
-                                                          pitch_range=float(m[2])))),
-    "pseudo-weight": (rf"pseudo-weight={_NUMBER}",
-                      lambda cfg, m: replace(cfg, tuning=replace(cfg.tuning, pseudo_weight=float(m[1])))),
+ABLATIONS = ("no-occluded", "no-visible", "density-reg")  # the paper's; the other fixed variants are settings
+# Short names of swept settings: name -> the settings its value(s) go to ('x' separates two values).
+SHORTHANDS: dict[str, tuple[str, ...]] = {
+    "theta": ("pseudo.theta",),
+    "pseudo-weight": ("tuning.pseudo_weight",),
+    "views": ("pseudo.yaw_steps", "pseudo.pitch_steps"),
+    "spread": ("pseudo.yaw_range", "pseudo.pitch_range"),
 }
-MAX_VIEWS, MAX_YAW, MAX_PITCH = 120, 1.2, 0.6  # sweep limits: beyond them runs take hours or leave the face
-MAX_PSEUDO_WEIGHT = 10.0
-METHOD_HELP = ("pti, hfgi3d, hfgi3d/" + ", hfgi3d/".join(FIXED_VARIANTS)
+METHOD_HELP = ("pti, hfgi3d, either with /KEY=VALUE settings (hfgi3d/loss.lpips=0.1), hfgi3d/"
+               + ", hfgi3d/".join(FIXED_VARIANTS)
                + ", hfgi3d/theta=T, hfgi3d/views=YxP, hfgi3d/spread=YAWxPITCH, hfgi3d/pseudo-weight=W")
 
 
-def method_config(suite: str, name: str) -> InversionConfig:
-    """A method name -> the InversionConfig it runs with in ``suite``; ValueError for an unknown name."""
-    base, _, variant = name.partition("/")
-    if base not in ("pti", "hfgi3d") or (variant and base != "hfgi3d"):
+def variant_settings(part: str) -> list[str]:
+    """One variant of a method name -> the KEY=VALUE settings it stands for."""
+    if part in FIXED_VARIANTS:
+        return FIXED_VARIANTS[part]
+    name, sep, value = part.partition("=")
+    if not sep:
+        raise ValueError(f"unknown variant {part!r}")
+    keys = SHORTHANDS.get(name)
+    if keys is None:
+        return [part]
+    values = value.split("x") if len(keys) > 1 else [value]
+    if len(values) != len(keys) or not all(re.fullmatch(r"\d+(\.\d*)?|\.\d+", v) for v in values):
+        raise ValueError(f"bad variant {part!r}: {name}= takes {'x'.join(['N'] * len(keys))}")
+    return [f"{key}={v}" for key, v in zip(keys, values)]
+
+
+def method_config(suite: str, name: str, settings: list[str] | tuple[str, ...] = ()) -> InversionConfig:
+    """A method name -> the InversionConfig it runs with in ``suite``: the suite's settings, then ``settings``
+    (KEY=VALUE, the whole benchmark's), then the name's variants. ValueError for an unknown name or an invalid
+    setting."""
+    base, *parts = name.split("/")
+    if base not in ("pti", "hfgi3d"):
         raise ValueError(f"unknown method {name!r}; choose from {METHOD_HELP}")
-    cfg = suite_config(suite, base)
-    if not variant:
-        return cfg
-    if variant in FIXED_VARIANTS:
-        return FIXED_VARIANTS[variant](cfg)
-    for pattern, apply in SWEEPS.values():
-        match = re.fullmatch(pattern, variant)
-        if match:
-            cfg = apply(cfg, match)
-            p = cfg.pseudo
-            if not (1 <= p.yaw_steps * p.pitch_steps <= MAX_VIEWS and p.yaw_steps >= 1 and p.pitch_steps >= 1):
-                raise ValueError(f"{name}: between 1 and {MAX_VIEWS} pseudo views")
-            if not (p.yaw_range <= MAX_YAW and p.pitch_range <= MAX_PITCH and 0 <= p.theta <= 2
-                    and cfg.tuning.pseudo_weight <= MAX_PSEUDO_WEIGHT):
-                raise ValueError(f"{name}: out of range (yaw <= {MAX_YAW}, pitch <= {MAX_PITCH} rad, theta <= 2, "
-                                 f"pseudo weight <= {MAX_PSEUDO_WEIGHT:g})")
-            return cfg
-    raise ValueError(f"unknown method {name!r}; choose from {METHOD_HELP}")
+    try:
+        assignments = [s for part in parts for s in variant_settings(part)]
+        return with_assignments(suite_config(suite, base), [*settings, *assignments])
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None

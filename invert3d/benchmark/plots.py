@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invert3d.benchmark.methods import method_config
+from invert3d.benchmark.methods import ABLATIONS, FIXED_VARIANTS, SHORTHANDS, method_config
 from invert3d.files import atomic_file
 
 
@@ -71,28 +71,36 @@ def tradeoff_plot(curves: dict[str, dict[str, list[dict]]], path: Path) -> None:
     _save(plt, fig, path)
 
 
-_FIXED_FAMILIES = {"gaussian": "blend", "blended-loss": "pseudo loss"}  # variants without '=' that are a setting
-
-
 def _family(name: str) -> str | None:
-    """The parameter a method name sweeps ('theta', 'views', 'spread', 'pseudo-weight', 'blend', 'pseudo loss'),
-    or None."""
-    variant = name.partition("/")[2]
-    if variant in _FIXED_FAMILIES:
-        return _FIXED_FAMILIES[variant]
-    return variant.split("=")[0] if "=" in variant else None
+    """The setting a method name sweeps ('theta', 'views', 'pseudo.blend', 'loss.lpips', ...: the shorthand or
+    the key of its one variant), or None (no variant, several, or an ablation)."""
+    parts = name.split("/")[1:]
+    if len(parts) != 1 or parts[0] in ABLATIONS:
+        return None
+    if parts[0] in FIXED_VARIANTS:
+        return FIXED_VARIANTS[parts[0]][0].split("=")[0]
+    return parts[0].split("=")[0] if "=" in parts[0] else None
+
+
+def _lookup(cfg, key: str):
+    value = cfg
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def _setting(family: str, name: str) -> tuple[float, str]:
-    """The swept parameter of a method: (sort key, label), e.g. ('views', 'hfgi3d') -> (30, '10x3')."""
+    """The swept setting of a method: (sort key, label), e.g. ('views', 'hfgi3d') -> (30, '10x3'); settings that
+    are not numbers sort the default first."""
     cfg = method_config("default", name)
-    p, t = cfg.pseudo, cfg.tuning
-    return {"theta": (p.theta, f"{p.theta:g}"),
-            "views": (p.yaw_steps * p.pitch_steps, f"{p.yaw_steps}x{p.pitch_steps}"),
-            "spread": (p.yaw_range, f"{p.yaw_range:g}x{p.pitch_range:g}"),
-            "pseudo-weight": (t.pseudo_weight, f"{t.pseudo_weight:g}"),
-            "blend": (float(p.blend == "gaussian"), p.blend),
-            "pseudo loss": (float(t.pseudo_loss == "blended"), t.pseudo_loss)}[family]
+    keys = SHORTHANDS.get(family, (family,))
+    values = [_lookup(cfg, key) for key in keys]
+    label = "x".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        key = float(values[0] * values[1]) if family == "views" else float(values[0])
+    else:
+        key = float(values != [_lookup(method_config("default", "hfgi3d"), k) for k in keys])
+    return key, label
 
 
 def _sweep_points(methods: list[str]) -> dict[str, list[str]]:

@@ -29,15 +29,27 @@ def _subject(case: Case, root: Path, resolution: int) -> tuple[Path, TruthGeomet
     """The case's subject folder (made once) and its true silhouettes and depths (traced once, kept there)."""
     path = root / "subjects" / case.name
     if not (path / "subject.json").exists():
-        decal = case.decal if case.decal in KINDS else text_image(case.decal)
-        write_subject(make_subject(case.seed, decal), path, case.yaw, case.pitch, resolution)
+        write_subject(make_subject(case.seed, _decal(case)), path, case.yaw, case.pitch, resolution)
     cached = path / "truth_geometry.npz"
-    if not cached.is_file():
-        geometry = truth_geometry(make_subject(case.seed).field, path, resolution)  # decals do not change shape
+    if not _has_decal_region(cached):
+        subject = make_subject(case.seed, _decal(case))
+        geometry = truth_geometry(subject.field, path, resolution, subject.decals)
         with atomic_file(cached) as tmp, open(tmp, "wb") as f:
-            np.savez(f, mask=geometry.mask.numpy(), depth=geometry.depth.numpy())
+            np.savez(f, mask=geometry.mask.numpy(), depth=geometry.depth.numpy(), decal=geometry.decal.numpy())
     with np.load(cached) as data:
-        return path, TruthGeometry(torch.from_numpy(data["mask"]), torch.from_numpy(data["depth"]))
+        return path, TruthGeometry(*(torch.from_numpy(data[k]) for k in ("mask", "depth", "decal")))
+
+
+def _decal(case: Case):
+    return case.decal if case.decal in KINDS else text_image(case.decal)
+
+
+def _has_decal_region(cached: Path) -> bool:
+    """Whether a subject's cached truth geometry exists and has its decal region (older caches lack it)."""
+    if not cached.is_file():
+        return False
+    with np.load(cached) as data:
+        return "decal" in data
 
 
 def _record(subject: str, method: str, score: ViewScore, **extra) -> dict:
@@ -48,8 +60,9 @@ def _record(subject: str, method: str, score: ViewScore, **extra) -> dict:
 
 
 def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: str, echo=print,
-              curve_every: int | None = None) -> dict:
-    """Invert every case of ``suite`` with every method; write results.json, table.md and contact sheets.
+              curve_every: int | None = None, settings: list[str] | tuple[str, ...] = ()) -> dict:
+    """Invert every case of ``suite`` with every method (``settings``, KEY=VALUE, applied to all of them); write
+    results.json, table.md and contact sheets.
 
     With ``curve_every``, runs made now also score their final optimization every that many steps (curve.jsonl in
     the run folder); every run's curve is gathered into results.json and plotted in tradeoff.png.
@@ -63,7 +76,7 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
         true_mesh = read_ply(subject / "mesh.ply")
         renders = {}
         for method in methods:
-            cfg = method_config(suite, method)
+            cfg = method_config(suite, method, settings)
             run_dir = out / "runs" / case.name / method.replace("/", "_")
             G = G_factory()
             curve = (QualityCurve(run_dir / CURVE_FILE, photo, camera, subject / "truth", curve_every)
@@ -87,7 +100,8 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
         sheets[case.name] = image_grid(rows, len(first))
         save_png(out / "sheets" / f"{case.name}.png", sheets[case.name])
     means = _means(records, methods)
-    report = {"suite": suite, "methods": methods, "records": records, "means": means, "curves": curves}
+    report = {"suite": suite, "methods": methods, "settings": list(settings), "records": records, "means": means,
+              "curves": curves}
     with atomic_file(out / "results.json") as tmp:
         tmp.write_text(json.dumps(report, indent=1))
     with atomic_file(out / "table.md") as tmp:
@@ -106,8 +120,9 @@ def _means(records: list[dict], methods: list[str]) -> dict[str, dict[str, float
         mine = [r for r in records if r["method"] == method]
         inp = [r for r in mine if r["view"] == "input"]
         nov = [r for r in mine if r["view"] != "input"]
-        means[method] = {f"{where}_{k}": round(float(np.mean([r[k] for r in rows if r[k] is not None])), 5)
-                         for where, rows in (("input", inp), ("novel", nov)) for k in SCORE_KEYS if k in rows[0]}
+        means[method] = {f"{where}_{k}": round(float(np.mean(values)), 5)
+                         for where, rows in (("input", inp), ("novel", nov)) for k in SCORE_KEYS
+                         if (values := [r[k] for r in rows if r.get(k) is not None])}
         means[method]["chamfer"] = round(float(np.mean([r["chamfer"] for r in inp])), 6)
         means[method]["seconds"] = round(float(np.mean([r["seconds"] for r in inp])), 1)
     return means
@@ -117,7 +132,8 @@ TABLE_COLUMNS = (  # (means key, header, format): the paper's Table 1 (input vie
     ("input_psnr", "Input PSNR↑", "{:.2f}"), ("input_ms_ssim", "Input MS-SSIM↑", "{:.3f}"),
     ("input_lpips_alex", "Input LPIPS↓", "{:.3f}"), ("novel_reprojection", "Reproj. err↓", "{:.4f}"),
     ("novel_psnr", "Novel PSNR↑", "{:.2f}"), ("novel_ssim", "Novel SSIM↑", "{:.3f}"),
-    ("novel_lpips_alex", "Novel LPIPS↓", "{:.3f}"), ("novel_depth_err", "Depth err↓ (%)", "{:.2%}"),
+    ("novel_lpips_alex", "Novel LPIPS↓", "{:.3f}"), ("novel_decal_psnr", "Decal PSNR↑", "{:.2f}"),
+    ("novel_decal_lpips", "Decal LPIPS↓", "{:.3f}"), ("novel_depth_err", "Depth err↓ (%)", "{:.2%}"),
     ("novel_mask_iou", "Mask IoU↑", "{:.3f}"), ("chamfer", "Chamfer↓ (1e-3)", "{:.2f}"), ("seconds", "s/run", "{:.0f}"))
 
 
@@ -126,10 +142,13 @@ def markdown_table(means: dict[str, dict[str, float]], suite: str) -> str:
     into the input view), plus the novel views and the geometry against the truth."""
     lines = [f"Suite `{suite}`, means over subjects: the input view; the novel views against the truth (reprojection "
              "error: each novel view warped into the input view, colours 0..1; depth error: median, % of the camera "
-             "distance); Chamfer distance of the result's mesh to the true mesh (world units).", "",
+             "distance; decal: PSNR over the pixels where the truth shows the decal and LPIPS of its bounding box, "
+             "in the novel views that show it); Chamfer distance of the result's mesh to the true mesh (world "
+             "units).", "",
              "| Method | " + " | ".join(header for _, header, _ in TABLE_COLUMNS) + " |",
              "|---" * (len(TABLE_COLUMNS) + 1) + "|"]
     for method, m in means.items():
-        cells = [fmt.format(m[key] * (1000 if key == "chamfer" else 1)) for key, _, fmt in TABLE_COLUMNS]
+        cells = ["–" if m.get(key) is None else fmt.format(m[key] * (1000 if key == "chamfer" else 1))
+                 for key, _, fmt in TABLE_COLUMNS]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

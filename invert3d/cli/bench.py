@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from invert3d.benchmark import METHOD_HELP, SUITES, method_config, run_suite
-from invert3d.cli.common import open_generator
+from invert3d.cli.common import config_option, open_generator, set_option, settings_list
 from invert3d.errors import Invert3dError
 
 
@@ -20,6 +20,8 @@ def bench(
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     curve_every: Optional[int] = typer.Option(
         None, min=1, help="Also score the final optimization every N steps (texture-geometry trade-off curves)."),
+    config_file: Optional[Path] = config_option(),
+    set_: list[str] = set_option(),
 ) -> None:
     """Write results.json (one record per subject x method x view, and means), table.md and sheets/*.png
     (truth on top, then each method, at the same novel views)."""
@@ -28,13 +30,17 @@ def bench(
     names = list(dict.fromkeys(m.strip() for m in methods.split(",") if m.strip()))  # de-duplicated, in order
     if not names:
         raise Invert3dError(f"no method given; choose from {METHOD_HELP}")
+    settings = settings_list(config_file, set_)
+    if any(s.split("=", 1)[0] == "method" for s in settings):
+        raise Invert3dError("the benchmark takes its methods from --methods; drop 'method' from --config/--set")
     for name in names:
         try:
-            method_config(suite, name)
+            method_config(suite, name, settings)
         except ValueError as exc:
             raise Invert3dError(str(exc)) from None
     open_generator(checkpoint, None, device)  # fail early on a bad checkpoint
     report = run_suite(lambda: open_generator(checkpoint, None, device), suite, names, out,
-                       str(checkpoint) if checkpoint else "embedded", echo=typer.echo, curve_every=curve_every)
+                       str(checkpoint) if checkpoint else "embedded", echo=typer.echo, curve_every=curve_every,
+                       settings=settings)
     typer.echo((out / "table.md").read_text())
     typer.echo(f"wrote {out}/results.json, {out}/table.md, {out}/sheets/ ({len(report['records'])} records)")

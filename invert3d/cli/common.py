@@ -5,10 +5,45 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import typer
+
 from invert3d.checkpoints import load_generator
 from invert3d.errors import Invert3dError
 from invert3d.generator import TriPlaneGenerator, preset
+from invert3d.inversion.config import InversionConfig, preset as inversion_preset
 from invert3d.runtime import resolve_device
+from invert3d.settings import as_assignments, read_settings_file, with_assignments
+
+SET_HELP = ("Any inversion setting, KEY=VALUE (repeatable), e.g. --set tuning.lr=1e-3 --set loss.lpips=0.1; "
+            "the keys are those of a result's config.json under 'inversion'.")
+CONFIG_HELP = ("Settings from a JSON file: a result's config.json or any part of its 'inversion' settings "
+               "(applied over the preset, before --set).")
+
+
+def set_option() -> list[str]:
+    return typer.Option([], "--set", help=SET_HELP)
+
+
+def config_option():
+    return typer.Option(None, "--config", help=CONFIG_HELP)
+
+
+def settings_list(config_file: Path | None, assignments: list[str]) -> list[str]:
+    """--config FILE and --set KEY=VALUE as one list of KEY=VALUE settings, the file's first."""
+    if config_file is None:
+        return list(assignments)
+    try:
+        return as_assignments(read_settings_file(config_file, "inversion")) + list(assignments)
+    except ValueError as exc:
+        raise Invert3dError(f"--config: {exc}") from None
+
+
+def inversion_settings(preset_name: str, method: str, settings: list[str], **fields) -> InversionConfig:
+    """The preset's InversionConfig with ``fields`` replaced, then ``settings`` applied (one-line errors)."""
+    try:
+        return with_assignments(inversion_preset(preset_name, method, **fields), settings)
+    except ValueError as exc:
+        raise Invert3dError(str(exc)) from None
 
 
 def parse_seeds(text: str) -> list[int]:

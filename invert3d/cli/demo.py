@@ -8,11 +8,10 @@ from typing import Optional
 import typer
 
 from invert3d.cameras import load_label
-from invert3d.cli.common import open_generator
+from invert3d.cli.common import config_option, inversion_settings, open_generator, set_option, settings_list
 from invert3d.errors import Invert3dError
-from invert3d.inversion.config import preset
 from invert3d.media import image_grid, load_photo, save_png
-from invert3d.pipeline.evaluate import mean_scores, score_subject
+from invert3d.pipeline.evaluate import mean_scores, score_subject, truth_geometry
 from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.pipeline.result import open_result
 from invert3d.synthetic.subject import PROCEDURAL_DECALS, make_subject, write_subject
@@ -25,30 +24,33 @@ def demo(
     yaw: float = typer.Option(0.25, min=-0.6, max=0.6, help="Input view yaw (rad)."),
     preset_name: str = typer.Option("fast", "--preset", help="fast or paper."),
     checkpoint: Optional[Path] = typer.Option(None, help="Generator (default: the embedded model)."),
+    config_file: Optional[Path] = config_option(),
+    set_: list[str] = set_option(),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:
     """Make a decorated synthetic subject, invert its photo, and put the novel views beside the truth."""
     if decal_kind not in PROCEDURAL_DECALS:
         raise Invert3dError(f"unknown decal kind {decal_kind!r}; choose one of {', '.join(PROCEDURAL_DECALS)}")
-    try:
-        cfg = preset(preset_name)
-    except ValueError as exc:
-        raise Invert3dError(str(exc)) from None
+    cfg = inversion_settings(preset_name, "hfgi3d", settings_list(config_file, set_))
     G = open_generator(checkpoint, None, device)
     subject_dir = out / "subject"
+    subject = make_subject(seed, decal_kind)
     if not (subject_dir / "subject.json").exists():
-        write_subject(make_subject(seed, decal_kind), subject_dir, yaw, 0.0, G.img_resolution)
+        write_subject(subject, subject_dir, yaw, 0.0, G.img_resolution)
     image = subject_dir / "input.png"
     camera = load_label(subject_dir / "input_camera.json")
     ck = str(checkpoint) if checkpoint is not None else "embedded"
     result_dir = out / "result"
     summary = invert_photo(G, load_photo(image, G.img_resolution), camera, cfg, result_dir,
                            run_config(cfg, image, camera, ck, G))
-    scores = score_subject(open_result(result_dir), subject_dir).novel
+    truth = truth_geometry(subject.field, subject_dir, G.img_resolution, subject.decals)
+    scores = score_subject(open_result(result_dir), subject_dir, truth).novel
     save_png(out / "novel_vs_truth.png", image_grid([s.truth for s in scores] + [s.image for s in scores],
                                                     len(scores)))
     m, iv = mean_scores(scores), summary["input_view"]
+    decal = (f"; the {decal_kind} where they show it: PSNR {m['decal_psnr']:.2f} dB, LPIPS {m['decal_lpips']:.3f}"
+             if "decal_psnr" in m else "")
     typer.echo(f"input view: PSNR {iv['psnr']:.2f} dB, LPIPS {iv['lpips_alex']:.3f}; "
-               f"{len(scores)} novel views vs truth: PSNR {m['psnr']:.2f} dB, LPIPS {m['lpips_alex']:.3f}")
+               f"{len(scores)} novel views vs truth: PSNR {m['psnr']:.2f} dB, LPIPS {m['lpips_alex']:.3f}{decal}")
     typer.echo(f"look at {out}/novel_vs_truth.png (top: truth, bottom: inverted), {result_dir}/pseudo_views.png, "
                f"{result_dir}/orbit.mp4; took {summary['seconds_total']:.0f} s")

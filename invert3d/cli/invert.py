@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -10,9 +9,9 @@ import torch
 import typer
 
 from invert3d.cameras import load_label, pose_label
-from invert3d.cli.common import open_generator
+from invert3d.cli.common import config_option, inversion_settings, open_generator, set_option, settings_list
 from invert3d.errors import Invert3dError
-from invert3d.inversion.config import METHODS, PRESETS, preset
+from invert3d.inversion.config import METHODS, PRESETS
 from invert3d.media import load_photo
 from invert3d.pipeline.invert import invert_photo, is_finished, run_config
 
@@ -64,20 +63,16 @@ def invert(
                                      "density regularizer toward the coarse geometry."),
     coarse_steps: Optional[int] = typer.Option(None, min=1, help="Override the stage-1 steps."),
     tuning_steps: Optional[int] = typer.Option(None, min=1, help="Override the final-stage steps."),
+    config_file: Optional[Path] = config_option(),
+    set_: list[str] = set_option(),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
     """Invert a photo into the generator (default: pseudo-multi-view optimization, the paper's method) and
     write its reconstruction, pseudo views, novel views, orbit video, meshes, latent and tuned generator."""
-    try:
-        cfg = preset(preset_name, method, seed=seed, no_occluded=no_occluded, no_visible=no_visible,
-                     density_reg=density_reg)
-    except ValueError as exc:
-        raise Invert3dError(str(exc)) from None
-    if coarse_steps is not None:
-        cfg = replace(cfg, coarse=replace(cfg.coarse, steps=coarse_steps))
-    if tuning_steps is not None:
-        cfg = replace(cfg, tuning=replace(cfg.tuning, steps=tuning_steps))
+    steps = [f"coarse.steps={n}" for n in [coarse_steps] if n] + [f"tuning.steps={n}" for n in [tuning_steps] if n]
+    cfg = inversion_settings(preset_name, method, settings_list(config_file, set_) + steps, seed=seed,
+                             no_occluded=no_occluded, no_visible=no_visible, density_reg=density_reg)
     images = _images(image)
     G0 = open_generator(checkpoint, None, device)
     size = G0.img_resolution

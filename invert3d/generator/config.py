@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from invert3d.settings import from_dict
+
 # NVIDIA's super-resolution classes: input resolution, block widths, and whether the module registers an
 # (unused) top-level ``resample_filter`` buffer. Output resolution / input resolution = 2 ** (up blocks).
 SUPERRESOLUTION_SPECS: dict[str, dict[str, Any]] = {
@@ -19,6 +21,11 @@ SUPERRESOLUTION_SPECS: dict[str, dict[str, Any]] = {
     "SuperresolutionHybrid8X": {"input_resolution": 128, "channels": (128, 64), "filter_buffer": True},
     "SuperresolutionHybrid8XDC": {"input_resolution": 128, "channels": (256, 128), "filter_buffer": False},
 }
+
+# Which world axes span each plane's (u, v), by ``RenderingConfig.plane_axes``. EG3D's third plane reads (z, x),
+# so no plane spans (y, z) (eg3d issue #67) and NVIDIA's trained models depend on it; 'orthogonal' gives the
+# third plane the (y, z) side profile.
+PLANE_AXES = {"eg3d": ((0, 1), (0, 2), (2, 0)), "orthogonal": ((0, 1), (0, 2), (1, 2))}
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,11 @@ class RenderingConfig:
     c_scale: float = 1.0  # scale of the camera label fed to the mapping network
     sr_antialias: bool = True
     superresolution_noise_mode: str = "none"
+    plane_axes: str = "eg3d"  # 'eg3d': planes (x, y), (x, z), (z, x), as NVIDIA's models need; 'orthogonal': (y, z) last
+
+    def __post_init__(self) -> None:
+        if self.plane_axes not in PLANE_AXES:
+            raise ValueError(f"unknown plane axes {self.plane_axes!r}; expected one of {sorted(PLANE_AXES)}")
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,10 @@ class GeneratorConfig:
     superresolution: str = "SuperresolutionHybrid8XDC"
     sr_channels: tuple[int, ...] | None = None  # None: the NVIDIA class's widths
     sr_num_fp16_res: int = 4  # > 0: super-resolution runs in float16 on CUDA (and clamps at 256)
+    # True: a learned constant [3, C, H, W] (parameter ``plane_offset``) is added to the backbone's planes, the same
+    # for every latent. In training it holds what all subjects share at full plane resolution (which a backbone
+    # grown from a 4x4 constant learns slowly); in an inversion's tuning, the photo's own detail. Not part of EG3D.
+    plane_offset: bool = False
     rendering: RenderingConfig = field(default_factory=RenderingConfig)
 
     def __post_init__(self) -> None:
@@ -94,20 +110,9 @@ class GeneratorConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GeneratorConfig":
-        data = dict(data)
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown generator config fields: {sorted(unknown)}")
-        rendering = dict(data.pop("rendering", {}))
-        r_known = {f.name for f in dataclasses.fields(RenderingConfig)}
-        if set(rendering) - r_known:
-            raise ValueError(f"unknown rendering config fields: {sorted(set(rendering) - r_known)}")
-        if "avg_camera_pivot" in rendering:
-            rendering["avg_camera_pivot"] = tuple(float(v) for v in rendering["avg_camera_pivot"])
-        if data.get("sr_channels") is not None:
-            data["sr_channels"] = tuple(data["sr_channels"])
-        return cls(**data, rendering=RenderingConfig(**rendering))
+        """The inverse of ``to_dict`` (JSON values); missing fields take their defaults, unknown or mistyped ones
+        raise ValueError."""
+        return from_dict(cls, data)
 
     @classmethod
     def from_nvidia(cls, init_kwargs: dict[str, Any], neural_rendering_resolution: int) -> "GeneratorConfig":

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from invert3d.generator.config import RenderingConfig
+from invert3d.generator.config import PLANE_AXES, RenderingConfig
 from invert3d.generator.stylegan2 import FullyConnectedLayer
 
 
@@ -39,13 +39,8 @@ def camera_rays(cam2world: torch.Tensor, intrinsics: torch.Tensor, resolution: i
     return origins.expand(-1, directions.shape[1], -1), directions
 
 
-# Which world axes span each plane's (u, v). EG3D's third plane reads (z, x), not (y, z); trained models
-# depend on it.
-PLANE_AXES = ((0, 1), (0, 2), (2, 0))
-_PLANE_INDEX = [axis for axes in PLANE_AXES for axis in axes]
-
-
-def triplane_features(planes: torch.Tensor, coordinates: torch.Tensor, box_warp: float) -> torch.Tensor:
+def triplane_features(planes: torch.Tensor, coordinates: torch.Tensor, box_warp: float,
+                      plane_axes: str = "eg3d") -> torch.Tensor:
     """Features at points [N, M, 3] from planes [N, 3, C, H, W], averaged over the planes -> [N, M, C].
 
     Bilinear with zero padding and ``align_corners=False`` (``grid_sample``'s convention, as EG3D uses), done
@@ -56,7 +51,7 @@ def triplane_features(planes: torch.Tensor, coordinates: torch.Tensor, box_warp:
     n, n_planes, c, h, w = planes.shape
     m = coordinates.shape[1]
     table = F.pad(planes, (1, 1, 1, 1)).permute(0, 1, 3, 4, 2).reshape(n * n_planes * (h + 2) * (w + 2), c)
-    uv = coordinates[..., _PLANE_INDEX].view(n, m, n_planes, 2)
+    uv = coordinates[..., [axis for axes in PLANE_AXES[plane_axes] for axis in axes]].view(n, m, n_planes, 2)
     size = uv.new_tensor([w, h])
     # Texel coordinates (texel centres at integers): ((2 uv / box_warp + 1) * size - 1) / 2, kept within the
     # border so that both corners of every point exist in the padded table.
@@ -216,7 +211,7 @@ class ImportanceRenderer(nn.Module):
 
     def query(self, planes: torch.Tensor, decoder: TriplaneDecoder, coordinates: torch.Tensor) -> dict[str, torch.Tensor]:
         """Raw density and colour features at points [N, M, 3]."""
-        return decoder(triplane_features(planes, coordinates, self.cfg.box_warp))
+        return decoder(triplane_features(planes, coordinates, self.cfg.box_warp, self.cfg.plane_axes))
 
     def _shade(self, planes, decoder, origins, directions, depths):
         n, m, s, _ = depths.shape

@@ -8,6 +8,8 @@ scripts written for EG3D work unchanged, and ``state_dict()`` has NVIDIA's exact
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
@@ -34,6 +36,8 @@ class TriPlaneGenerator(nn.Module):
                                        cfg.decoder_lr_mul)
         self.renderer = ImportanceRenderer(cfg.rendering)
         self.num_ws = self.backbone.num_ws
+        if cfg.plane_offset:
+            self.plane_offset = nn.Parameter(self._zero_planes())
 
     @property
     def rendering_kwargs(self) -> dict:
@@ -50,9 +54,21 @@ class TriPlaneGenerator(nn.Module):
                                      truncation_cutoff=truncation_cutoff, update_emas=update_emas)
 
     def planes(self, ws: torch.Tensor, noise_mode: NoiseMode = "const") -> torch.Tensor:
-        """ws -> the three feature planes [N, 3, C, H, W]."""
+        """ws -> the three feature planes [N, 3, C, H, W] (plus the ``plane_offset`` if the config has one)."""
         planes = self.backbone.synthesis(ws, noise_mode=noise_mode)
-        return planes.view(len(planes), 3, self.cfg.triplane_channels, planes.shape[-2], planes.shape[-1])
+        planes = planes.view(len(planes), 3, self.cfg.triplane_channels, planes.shape[-2], planes.shape[-1])
+        return planes + self.plane_offset if self.cfg.plane_offset else planes
+
+    def _zero_planes(self, device: torch.device | None = None) -> torch.Tensor:
+        res = self.cfg.triplane_resolution
+        return torch.zeros(3, self.cfg.triplane_channels, res, res, device=device)
+
+    def add_plane_offset(self) -> None:
+        """Give the generator a (zero) ``plane_offset`` if it has none, changing no output: the triplane residual
+        an inversion tunes."""
+        if not self.cfg.plane_offset:
+            self.cfg = dataclasses.replace(self.cfg, plane_offset=True)
+            self.plane_offset = nn.Parameter(self._zero_planes(self.decoder.net[0].weight.device))
 
     def render_planes(self, planes: torch.Tensor, ws: torch.Tensor, c: torch.Tensor,
                       neural_rendering_resolution: int | None = None, deterministic: bool = False

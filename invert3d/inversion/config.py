@@ -7,8 +7,9 @@ are explained field by field. ``preset('paper')`` is the default, ``preset('fast
 from __future__ import annotations
 
 import dataclasses
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+
+from invert3d.settings import check_fields, describe, from_dict, setting
 
 METHODS = ("hfgi3d", "pti")
 PRESETS = ("paper", "fast")
@@ -16,17 +17,24 @@ LATENT_SPACES = ("w", "w+")
 BLENDS = ("poisson", "gaussian")
 PRECISIONS = ("auto", "float32", "bfloat16")
 PSEUDO_LOSSES = ("masked", "blended")
+MAX_PSEUDO_VIEWS = 120  # beyond this the pseudo views take hours to build and their features no longer fit
 
 
 @dataclass(frozen=True)
 class LossConfig:
     """L_rec of eq. (5): weighted L2 (mean squared error of images in [-1, 1]) plus LPIPS (VGG)."""
 
-    l2: float = 1.0
-    lpips: float = 1.0
+    l2: float = setting(1.0, ge=0)
+    lpips: float = setting(1.0, ge=0)
+    # Side (px) of the images LPIPS sees, resized to it (area down, bilinear up); None: as they are up to 256 px,
+    # area-downsampled to 256 beyond (as EG3D's and PTI's projectors do).
+    lpips_side: int | None = setting(None, ge=32, le=1024)
     # 'auto': bf16 autocast for the LPIPS backbone where the hardware has fast bf16 (AMX/AVX512-BF16 CPUs,
     # Ampere+ GPUs): 2x faster, distances within 0.1 % of float32. 'float32' or 'bfloat16' force one.
-    lpips_precision: str = "auto"
+    lpips_precision: str = setting("auto", choices=PRECISIONS)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
@@ -38,22 +46,28 @@ class ProjectionConfig:
     Figure 2 effect); the authors' released code and PTI also project in W.
     """
 
-    steps: int = 1000
-    lr: float = 5e-3
-    space: str = "w"
-    lr_rampup: float = 0.05  # fraction of the steps over which the lr rises from 0 (StyleGAN's projector)
-    lr_rampdown: float = 0.25  # fraction of the steps over which it falls back to 0 at the end
-    initial_noise: float = 0.05  # latent noise (times the latent spread) added at the start, decaying to 0 ...
-    noise_ramp: float = 0.75  # ... over this fraction of the steps: explores before it settles
-    w_avg_samples: int = 10_000  # latents averaged for the start point and the latent spread
+    steps: int = setting(1000, ge=0)
+    lr: float = setting(5e-3, gt=0)
+    space: str = setting("w", choices=LATENT_SPACES)
+    lr_rampup: float = setting(0.05, ge=0, le=1)  # fraction of the steps over which the lr rises from 0 (StyleGAN's projector)
+    lr_rampdown: float = setting(0.25, ge=0, le=1)  # fraction of the steps over which it falls back to 0 at the end
+    initial_noise: float = setting(0.05, ge=0)  # latent noise (times the latent spread) added at the start, decaying to 0 ...
+    noise_ramp: float = setting(0.75, gt=0, le=1)  # ... over this fraction of the steps: explores before it settles
+    w_avg_samples: int = setting(10_000, ge=1)  # latents averaged for the start point and the latent spread
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
 class GeometryConfig:
     """Stage 2: the coarse mesh, by marching cubes on the density of the stage-1 latent."""
 
-    resolution: int = 128  # grid points per axis over the triplane box
+    resolution: int = setting(128, ge=16, le=512)  # grid points per axis over the triplane box
     level: float | None = None  # density iso-level; None: the level whose mesh depth best matches the render
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
@@ -64,61 +78,80 @@ class PseudoViewConfig:
     enough to cover the views a user asks for (the novel-view benchmark uses yaw +-0.6, pitch +-0.3).
     """
 
-    yaw_range: float = 0.6  # rad, either side of frontal
-    pitch_range: float = 0.3
-    yaw_steps: int = 10
-    pitch_steps: int = 3
-    erode_px: int = 1
-    blend: str = "poisson"  # the paper found Poisson blending smoother than a Gaussian boundary
-    gaussian_radius: float = 10.0  # px at 512^2, scaled with the image size
-    visibility_tolerance: float = 0.01  # world units a surface point may lie behind the input view's z-buffer
-    theta: float = 0.25  # difference-map threshold: RGB distance (colours in [0, 1]) above it is masked out
-    occluded: ProjectionConfig = field(default_factory=lambda: ProjectionConfig(steps=300, lr=5e-3, space="w"))
+    yaw_range: float = setting(0.6, ge=0, le=1.2)  # rad, either side of frontal
+    pitch_range: float = setting(0.3, ge=0, le=0.6)
+    yaw_steps: int = setting(10, ge=1, le=40)
+    pitch_steps: int = setting(3, ge=1, le=12)
+    erode_px: int = setting(1, ge=0)
+    blend: str = setting("poisson", choices=BLENDS)  # the paper found Poisson blending smoother than a Gaussian boundary
+    gaussian_radius: float = setting(10.0, ge=0)  # px at 512^2, scaled with the image size
+    visibility_tolerance: float = setting(0.01, ge=0)  # world units a surface point may lie behind the input view's z-buffer
+    theta: float = setting(0.25, ge=0, le=2)  # difference-map threshold: RGB distance (colours in [0, 1]) above it is masked out
+    occluded: ProjectionConfig = setting(factory=lambda: ProjectionConfig(steps=300, lr=5e-3, space="w"))
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.yaw_steps * self.pitch_steps > MAX_PSEUDO_VIEWS:
+            raise ValueError(f"at most {MAX_PSEUDO_VIEWS} pseudo views (yaw_steps x pitch_steps)")
 
 
 @dataclass(frozen=True)
 class TuningConfig:
     """Stage 6: generator unfrozen, W+ latent and weights optimized together (PTI-style pivotal tuning)."""
 
-    steps: int = 3000
-    lr: float = 3e-4
+    steps: int = setting(3000, ge=0)
+    lr: float = setting(3e-4, gt=0)
     # 'masked': eq. (5), L_rec(M_v G(p_i), M_v V_i) + L_rec(M_o G(p_i), M_o O_i); 'blended': one unmasked
     # L_rec(G(p_i), P_i) on the blended pseudo view, as the authors' released code does.
-    pseudo_loss: str = "masked"
+    pseudo_loss: str = setting("masked", choices=PSEUDO_LOSSES)
     # Weight of the pseudo view's term(s), the photo's being 1. Eq. (5) weighs all three terms alike, so the
     # pseudo view outweighs the photo 2:1; at 0.5 they balance, which measured better on both the input view and
     # the novel views of the benchmark's default suite (docs/benchmark.md).
-    pseudo_weight: float = 0.5
-    density_weight: float = 1.0  # --density-reg: L1 of the density toward the coarse geometry's
-    density_points: int = 4096  # grid points compared per step for --density-reg
-    target_cache_mb: float = 1024.0  # memory for the pseudo views' precomputed LPIPS features (else per step)
+    pseudo_weight: float = setting(0.5, ge=0, le=10)
+    # The occluded term's weight relative to the visible one (the 'masked' loss): the photo's own pixels vs the
+    # generator's guess for what it does not show.
+    occluded_weight: float = setting(1.0, ge=0)
+    # Learning rates of the other parameter groups as multiples of lr (the backbone's): the W+ latent, the
+    # triplane decoder MLP and the super-resolution network.
+    latent_lr_scale: float = setting(1.0, ge=0)
+    decoder_lr_scale: float = setting(1.0, ge=0)
+    superresolution_lr_scale: float = setting(1.0, ge=0)
+    # The triplane residual: a per-photo offset added to the generator's planes (its ``plane_offset``, created at
+    # zero where the architecture has none), optimized at this lr; it travels with the tuned generator into
+    # every render, mesh and edit. 0: no residual.
+    planes_lr: float = setting(0.0, ge=0)
+    # Render the tuning views with the ray samples the results are viewed and scored with (no stratified jitter,
+    # deterministic importance samples) instead of random ones.
+    deterministic: bool = False
+    # Stop early once the photo's LPIPS (VGG, at the loss's resolution) is at most this; None: run every step.
+    # (The authors' released code stops its PTI stage at 0.06 on FFHQ 512.)
+    stop_lpips: float | None = setting(None, gt=0)
+    density_weight: float = setting(1.0, ge=0)  # --density-reg: L1 of the density toward the coarse geometry's
+    density_points: int = setting(4096, ge=1)  # grid points compared per step for --density-reg
+    target_cache_mb: float = setting(1024.0, ge=0)  # memory for the pseudo views' precomputed LPIPS features (else per step)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
 class InversionConfig:
-    method: str = "hfgi3d"
-    preset: str = "paper"
+    method: str = setting("hfgi3d", choices=METHODS)
+    preset: str = setting("paper", choices=PRESETS)
     seed: int = 0
-    loss: LossConfig = field(default_factory=LossConfig)
-    coarse: ProjectionConfig = field(default_factory=ProjectionConfig)
-    geometry: GeometryConfig = field(default_factory=GeometryConfig)
-    pseudo: PseudoViewConfig = field(default_factory=PseudoViewConfig)
-    tuning: TuningConfig = field(default_factory=TuningConfig)
+    loss: LossConfig = setting(factory=LossConfig)
+    coarse: ProjectionConfig = setting(factory=ProjectionConfig)
+    geometry: GeometryConfig = setting(factory=GeometryConfig)
+    pseudo: PseudoViewConfig = setting(factory=PseudoViewConfig)
+    tuning: TuningConfig = setting(factory=TuningConfig)
     no_occluded: bool = False  # ablation: bilinear fill of the visible part instead of generator inpainting
     no_visible: bool = False  # ablation: generated texture instead of the photo's in the visible part
     density_reg: bool = False  # ablation (appendix D): single-view loss plus a density regularizer
-    log_every: int = 10
-    orbit_frames: int = 120  # frames of the result's orbit.mp4
+    log_every: int = setting(10, ge=1)
+    orbit_frames: int = setting(120, ge=2, le=1000)  # frames of the result's orbit.mp4
 
     def __post_init__(self) -> None:
-        checks = [(self.method, METHODS, "method"), (self.preset, PRESETS, "preset"),
-                  (self.coarse.space, LATENT_SPACES, "coarse latent space"),
-                  (self.pseudo.occluded.space, LATENT_SPACES, "occluded latent space"),
-                  (self.pseudo.blend, BLENDS, "blend"), (self.loss.lpips_precision, PRECISIONS, "LPIPS precision"),
-                  (self.tuning.pseudo_loss, PSEUDO_LOSSES, "pseudo-view loss")]
-        for value, allowed, what in checks:
-            if value not in allowed:
-                raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(allowed)}")
+        check_fields(self)
         if self.method == "pti" and (self.no_occluded or self.no_visible):
             raise ValueError("--no-occluded and --no-visible are ablations of hfgi3d's pseudo views; pti has none")
 
@@ -130,23 +163,12 @@ class InversionConfig:
         return dataclasses.asdict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        return describe(self)
 
     @staticmethod
     def from_dict(data: dict) -> "InversionConfig":
-        """The inverse of ``to_dict``; missing fields take their defaults, unknown ones raise ValueError."""
-        def build(cls, values):
-            names = {f.name for f in dataclasses.fields(cls)}
-            unknown = set(values) - names
-            if unknown:
-                raise ValueError(f"unknown {cls.__name__} field(s): {', '.join(sorted(unknown))}")
-            return cls(**{k: build(_NESTED[k], v) if isinstance(v, dict) else v for k, v in values.items()})
-
-        return build(InversionConfig, data)
-
-
-_NESTED = {"loss": LossConfig, "coarse": ProjectionConfig, "geometry": GeometryConfig, "pseudo": PseudoViewConfig,
-           "tuning": TuningConfig, "occluded": ProjectionConfig}
+        """The inverse of ``to_dict``; missing fields take their defaults, unknown or invalid ones raise ValueError."""
+        return from_dict(InversionConfig, data)
 
 
 def preset(name: str = "paper", method: str = "hfgi3d", **overrides) -> InversionConfig:

@@ -18,7 +18,7 @@ from invert3d.inversion.config import LossConfig
 from invert3d.metrics import LPIPS
 from invert3d.runtime import has_fast_bf16
 
-LPIPS_MAX_SIDE = 256  # larger images are area-downsampled to 256^2 for LPIPS (as EG3D's and PTI's projectors do)
+LPIPS_MAX_SIDE = 256  # without LossConfig.lpips_side, larger images are area-downsampled to 256^2 for LPIPS
 
 
 @dataclass
@@ -60,8 +60,11 @@ class ReconstructionLoss(nn.Module):
         self._device_type = device.type
 
     def _lpips_features(self, images: torch.Tensor) -> list[torch.Tensor]:
-        if images.shape[-1] > LPIPS_MAX_SIDE:
-            images = F.adaptive_avg_pool2d(images, LPIPS_MAX_SIDE)
+        side = self.cfg.lpips_side or min(images.shape[-1], LPIPS_MAX_SIDE)
+        if images.shape[-1] > side:
+            images = F.adaptive_avg_pool2d(images, side)
+        elif images.shape[-1] < side:
+            images = F.interpolate(images, size=(side, side), mode="bilinear", align_corners=False)
         autocast = (torch.autocast(self._device_type, dtype=torch.bfloat16) if self.precision == "bfloat16"
                     else nullcontext())
         with autocast:
@@ -74,11 +77,20 @@ class ReconstructionLoss(nn.Module):
         features = self._lpips_features(image) if self.lpips is not None else None
         return LossTarget(image, mask, features)
 
-    def forward(self, image: torch.Tensor, target: LossTarget) -> torch.Tensor:
-        """image [K, 3, H, W] (differentiable) against K prepared targets -> losses [K]."""
+    def terms(self, image: torch.Tensor, target: LossTarget) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The unweighted terms of image [K, 3, H, W] against K prepared targets: mean squared error [K] and
+        LPIPS distance [K] (None when LPIPS is off)."""
         if target.mask is not None:
             image = image * target.mask
-        loss = self.cfg.l2 * (image - target.image).square().mean(dim=(1, 2, 3))
-        if self.lpips is not None:
-            loss = loss + self.cfg.lpips * self.lpips.distance(self._lpips_features(image), target.features)
-        return loss
+        l2 = (image - target.image).square().mean(dim=(1, 2, 3))
+        if self.lpips is None:
+            return l2, None
+        return l2, self.lpips.distance(self._lpips_features(image), target.features)
+
+    def weigh(self, l2: torch.Tensor, lpips: torch.Tensor | None) -> torch.Tensor:
+        """L_rec [K] from its ``terms``."""
+        return self.cfg.l2 * l2 + (self.cfg.lpips * lpips if lpips is not None else 0)
+
+    def forward(self, image: torch.Tensor, target: LossTarget) -> torch.Tensor:
+        """image [K, 3, H, W] (differentiable) against K prepared targets -> losses [K]."""
+        return self.weigh(*self.terms(image, target))

@@ -70,6 +70,18 @@ class PseudoTargets:
         return prepared
 
 
+def param_groups(G: TriPlaneGenerator, w: torch.Tensor, cfg: TuningConfig) -> list[dict]:
+    """Adam groups of the tuning: the latent, the decoder, the super-resolution and the plane offset at their
+    own learning rates, the backbone (and anything else) at ``cfg.lr``. Groups at lr 0 are left out."""
+    special = [([w], cfg.lr * cfg.latent_lr_scale), (list(G.decoder.parameters()), cfg.lr * cfg.decoder_lr_scale),
+               (list(G.superresolution.parameters()), cfg.lr * cfg.superresolution_lr_scale)]
+    if G.cfg.plane_offset:
+        special.append(([G.plane_offset], cfg.planes_lr or cfg.lr))
+    taken = {id(p) for params, _ in special for p in params}
+    groups = [([p for p in G.parameters() if id(p) not in taken], cfg.lr), *special]
+    return [{"params": params, "lr": lr} for params, lr in groups if params and lr > 0]
+
+
 def _log_density(sigma: torch.Tensor) -> torch.Tensor:
     """Compressed density log(1 + softplus(sigma - 1)): compares thin and solid regions on one scale."""
     return torch.log1p(F.softplus(sigma - 1))
@@ -87,12 +99,17 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     device = photo.device
     cam = camera.reshape(1, -1).to(device)
     w = ws.detach().clone().requires_grad_(True)
+    if cfg.planes_lr > 0:
+        G.add_plane_offset()
     G.requires_grad_(True)
-    opt = torch.optim.Adam([*G.parameters(), w], lr=cfg.lr, betas=(0.9, 0.999))
+    opt = torch.optim.Adam(param_groups(G, w, cfg), lr=cfg.lr, betas=(0.9, 0.999))
     g = torch.Generator().manual_seed(seed)
     photo_target = loss_fn.prepare(photo)
     pseudo_targets = (PseudoTargets(pseudo, photo_target, loss_fn, device, cfg.pseudo_loss == "masked",
                                     cfg.target_cache_mb) if pseudo is not None else None)
+    # The photo's term, then the pseudo view's visible and occluded terms (or its blended one).
+    pseudo_terms = [] if pseudo_targets is None else [1.0, cfg.occluded_weight] if pseudo_targets.terms == 2 else [1.0]
+    term_weights = torch.tensor([1.0] + [cfg.pseudo_weight * t for t in pseudo_terms], device=device)
     first, state = resume(checkpoint, opt, g)
     if state:
         G.load_state_dict(state["generator"])
@@ -106,12 +123,21 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         planes = G.planes(w)
         if pseudo is not None:
             i = int(torch.randint(len(pseudo), (1,), generator=g))
-            out = G.render_planes(planes, w, torch.cat([cam, pseudo.cameras[i:i + 1].to(device)]))["image"]
-            terms = loss_fn(out[[0] + [1] * pseudo_targets.terms], pseudo_targets[i])
-            photo_loss, loss = terms[0], terms[0] + cfg.pseudo_weight * terms[1:].sum()
+            out = G.render_planes(planes, w, torch.cat([cam, pseudo.cameras[i:i + 1].to(device)]),
+                                  deterministic=cfg.deterministic)["image"]
+            l2, lpips = loss_fn.terms(out[[0] + [1] * pseudo_targets.terms], pseudo_targets[i])
         else:
-            photo_loss = loss = loss_fn(G.render_planes(planes, w, cam)["image"], photo_target).sum()
-        values = {"photo": photo_loss.item()}
+            out = G.render_planes(planes, w, cam, deterministic=cfg.deterministic)["image"]
+            l2, lpips = loss_fn.terms(out, photo_target)
+        terms = loss_fn.weigh(l2, lpips) * term_weights
+        loss = terms.sum()
+        values = {"photo": terms[0].item()}
+        if lpips is not None:
+            values["photo_lpips"] = lpips[0].item()
+            if cfg.stop_lpips is not None and values["photo_lpips"] <= cfg.stop_lpips:
+                if snapshot is not None and step % snapshot.every:
+                    snapshot(step, G, w.detach())
+                break  # close enough to the photo: the current weights are the result
         if density is not None:
             idx = torch.randint(len(density.points), (cfg.density_points,), generator=g)
             sigma = G.renderer.query(planes, G.decoder, density.points[idx][None].to(device))["sigma"][0, :, 0]

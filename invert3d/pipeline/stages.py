@@ -196,6 +196,8 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         ck.clear()
         st.finish("tuning", t)
     tuned = load_file(str(tuned_path))
+    if "G.plane_offset" in tuned:
+        G.add_plane_offset()  # the triplane residual the tuning added
     G.load_state_dict({k[2:]: v for k, v in tuned.items() if k.startswith("G.")})
     return StageResults(ws_coarse, tuned["ws"].to(device), mesh, pseudo, difference, dict(st.seconds),
                         dict(st.memory), G_frozen, loss_fn.precision)

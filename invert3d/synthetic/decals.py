@@ -58,19 +58,35 @@ def place_decal(field, image: np.ndarray | torch.Tensor, yaw: float, pitch: floa
     return Decal(img.float(), centre, axis, right, down, float(width))
 
 
+def _projection(d: Decal, points: torch.Tensor, normals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where decal ``d`` falls on surface points [P, 3] with normals [P, 3]: image coordinates [P, 2] (0..1
+    inside the image) and the strength [P] in [0, 1] with which it is printed there (facing and depth band)."""
+    rel = points - d.centre
+    uv = torch.stack([rel @ d.right / d.width + 0.5, rel @ d.down / d.height + 0.5], dim=-1)
+    facing = (-(normals @ d.axis)).clamp(0, 1)
+    near = (rel @ d.axis).abs() < 0.5 * d.width
+    return uv, torch.clamp((facing - 0.15) / 0.25, 0, 1) * near
+
+
 def apply_decals(albedo: torch.Tensor, points: torch.Tensor, normals: torch.Tensor, decals: list[Decal]) -> torch.Tensor:
     """Blend decals over albedo [P, 3] at surface points [P, 3] with normals [P, 3]."""
     for d in decals:
-        rel = points - d.centre
-        u = rel @ d.right / d.width + 0.5
-        v = rel @ d.down / d.height + 0.5
-        facing = (-(normals @ d.axis)).clamp(0, 1)
-        near = (rel @ d.axis).abs() < 0.5 * d.width
-        grid = torch.stack([u * 2 - 1, v * 2 - 1], dim=-1)[None, None]  # [1, 1, P, 2]
+        uv, strength = _projection(d, points, normals)
+        grid = (uv * 2 - 1)[None, None]  # [1, 1, P, 2]
         rgba = F.grid_sample(d.image[None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0, :, 0]
-        alpha = rgba[3] * torch.clamp((facing - 0.15) / 0.25, 0, 1) * near
+        alpha = rgba[3] * strength
         albedo = albedo * (1 - alpha[:, None]) + rgba[:3].T * alpha[:, None]
     return albedo
+
+
+def decal_footprint(points: torch.Tensor, normals: torch.Tensor, decals: list[Decal]) -> torch.Tensor:
+    """[P] bool: surface points where a decal's image rectangle is printed at more than half strength (its
+    transparent parts included: the region whose appearance the decal decides)."""
+    inside = torch.zeros(points.shape[0], dtype=torch.bool)
+    for d in decals:
+        uv, strength = _projection(d, points, normals)
+        inside |= ((uv >= 0) & (uv <= 1)).all(dim=-1) & (strength > 0.5)
+    return inside
 
 
 def text_image(text: str, colour=(250, 250, 245), outline=(15, 20, 60), size: int = 96) -> np.ndarray:

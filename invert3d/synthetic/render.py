@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from invert3d.cameras import split_label
 from invert3d.generator.rendering import camera_rays
-from invert3d.synthetic.decals import Decal, apply_decals
+from invert3d.synthetic.decals import Decal, apply_decals, decal_footprint
 from invert3d.synthetic.head import HeadField
 
 LIGHT_DIR = (-0.35, 0.55, 0.75)  # towards the light, world frame
@@ -127,3 +127,18 @@ def render_subject(field: HeadField, label: torch.Tensor, resolution: int, decal
         normals[idx] = F.normalize(normal_sum, dim=-1)
     to_image = lambda x: x.T.reshape(-1, resolution, resolution)  # noqa: E731
     return Render(to_image(rgb), to_image(t[:, None]), to_image(mask[:, None]), to_image(normals))
+
+
+@torch.no_grad()
+def render_decal_region(field: HeadField, label: torch.Tensor, resolution: int, decals: list[Decal],
+                        t_near: float = 2.0, t_far: float = 3.6) -> torch.Tensor:
+    """[1, H, W] bool: the pixels whose centre ray hits the surface where a decal lies (``decal_footprint``)."""
+    cam2world, intrinsics = split_label(label.reshape(1, 25).float())
+    origins, directions = camera_rays(cam2world, intrinsics, resolution)
+    o, d = origins[0].contiguous(), directions[0]
+    t, hit = trace(field, o, d, t_near, t_far)
+    region = torch.zeros(o.shape[0], dtype=torch.bool)
+    if hit.any():
+        points = o[hit] + t[hit, None] * d[hit]
+        region[hit] = decal_footprint(points, field.normals(points), list(decals))
+    return region.reshape(1, resolution, resolution)
