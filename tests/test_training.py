@@ -71,3 +71,36 @@ def test_a_state_from_an_older_trainer_is_refused(tmp_path):
     torch.save({"step": 3}, out / "train_state.pt")
     with pytest.raises(Invert3dError, match="older version"):
         train(TINY, out)
+
+
+def test_init_starts_from_a_saved_generator_with_a_fresh_schedule(tmp_path):
+    model = train(TINY, tmp_path / "a")
+    start = load_generator(model)
+    # One step at a vanishing learning rate: the new run's weights are still the ones it started from.
+    cfg = dataclasses.replace(TINY, init=str(model), max_steps=1, lr=1e-12)
+    again = load_generator(train(cfg, tmp_path / "b"))
+    params = dict(again.named_parameters())
+    for k, v in start.named_parameters():  # (w_avg, a buffer, tracks the mapped latents whatever the lr)
+        torch.testing.assert_close(params[k], v, atol=1e-6, rtol=0)
+    log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert log[0]["lr"] == pytest.approx(1e-12, rel=1e-3)  # the schedule starts anew
+    # The architecture must be the saved generator's.
+    other = dataclasses.replace(cfg, generator=dataclasses.replace(cfg.generator, triplane_channels=16))
+    with pytest.raises(Exception, match="do not fit"):
+        train(other, tmp_path / "c")
+
+
+def test_train_cli_settings_and_init_errors(tmp_path):
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "invert3d", "train", *map(str, args)], capture_output=True,
+                              text=True, timeout=300)
+
+    for args, message in ((["--set", "lr=0"], "lr must be > 0"),
+                          (["--set", "generator.rendering.plane_axes=xyz"], "unknown plane axes"),
+                          (["--init", tmp_path / "none"], "--init: checkpoint not found")):
+        r = run("--out", tmp_path / "run", *args)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "run").exists()

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from invert3d.errors import Invert3dError
+from invert3d.checkpoints import load_generator
+from invert3d.errors import CheckpointError, Invert3dError
 from invert3d.runtime import resolve_device
+from invert3d.settings import with_assignments
 from invert3d.training import TrainConfig, train as run_training
 
 
 def train(
     out: Path = typer.Option(..., "--out", help="Run folder (resumes if it holds an unfinished run)."),
     config: str = typer.Option("synthhead", help="Generator preset to train."),
+    init: Optional[Path] = typer.Option(None, help="Start from this generator folder (e.g. a run's model/ or "
+                                        "the shipped one): its weights and architecture, a fresh optimizer and "
+                                        "learning-rate schedule."),
     seed: int = typer.Option(0, help="Seed of everything random in the run."),
     minutes: float = typer.Option(80.0, min=0.1, help="Wall-clock budget, data rendering included."),
     max_steps: int = typer.Option(1_000_000, min=1, help="Step budget; with a generous --minutes it makes the "
@@ -21,6 +27,8 @@ def train(
     batch: int = typer.Option(4, min=1),
     refresh: int = typer.Option(1, min=1, help="New training views rendered per step."),
     pool: int = typer.Option(768, min=1, help="Training views kept in the pool."),
+    set_: list[str] = typer.Option([], "--set", help="Any training setting, KEY=VALUE (repeatable), e.g. "
+                                   "--set lr=3e-3 --set generator.plane_offset=true; see train_config.json."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     workers: int = typer.Option(0, min=0, help="Processes rendering the data ahead of the steps (0: inline; "
                                 "useful on a GPU machine with many cores). Does not change the data."),
@@ -29,7 +37,19 @@ def train(
     Run it again with the same --out to resume after an interruption, or with a larger budget to extend it."""
     if config != "synthhead":
         raise Invert3dError(f"only the 'synthhead' preset is trained on the synthetic world (got {config!r})")
-    cfg = TrainConfig(generator=config, seed=seed, minutes=minutes, max_steps=max_steps, batch=batch,
-                      refresh_per_step=refresh, pool_size=pool)
+    cfg = TrainConfig(seed=seed, minutes=minutes, max_steps=max_steps, batch=batch, refresh_per_step=refresh,
+                      pool_size=pool)
+    if init is not None:
+        try:
+            cfg = TrainConfig(**{**vars(cfg), "generator": load_generator(init).cfg, "init": str(init)})
+        except CheckpointError as exc:
+            raise Invert3dError(f"--init: {exc}") from None
+    try:
+        cfg = with_assignments(cfg, set_)
+    except ValueError as exc:
+        raise Invert3dError(f"--set: {exc}") from None
+    if init is not None and cfg.generator != load_generator(init).cfg:
+        raise Invert3dError("--init keeps the architecture of the model it starts from; drop the --set "
+                            "generator.* settings")
     model = run_training(cfg, out, resolve_device(device), workers)
     typer.echo(f"wrote {model}/ ; log in {out / 'log.jsonl'}")

@@ -2,9 +2,9 @@
 safetensors); silhouette, depth and mesh errors against synthetic truth; a reprojection consistency score."""
 
 from invert3d.metrics.consistency import reprojection_error
-from invert3d.metrics.geometry import chamfer_distance, mask_iou, render_vs_truth
+from invert3d.metrics.geometry import chamfer_distance, mask_iou, render_vs_truth, silhouette_band
 from invert3d.metrics.image import ms_ssim, psnr, ssim
 from invert3d.metrics.lpips import LPIPS
 
 __all__ = ["LPIPS", "chamfer_distance", "mask_iou", "ms_ssim", "psnr", "render_vs_truth", "reprojection_error",
-           "ssim"]
+           "silhouette_band", "ssim"]

@@ -17,6 +17,15 @@ def mask_iou(a: torch.Tensor, b: torch.Tensor, threshold: float = 0.5) -> torch.
     return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
 
 
+def silhouette_band(coverage: torch.Tensor, radius: int = 2) -> torch.Tensor:
+    """Pixels within ``radius`` pixels of the silhouette of coverage maps [..., H, W] (cut at 0.5) -> bool, same
+    shape."""
+    fg = (coverage > 0.5).float().reshape(-1, 1, *coverage.shape[-2:])
+    grown = F.max_pool2d(fg, 2 * radius + 1, 1, radius)
+    shrunk = -F.max_pool2d(-fg, 2 * radius + 1, 1, radius)
+    return (grown != shrunk).reshape(coverage.shape)
+
+
 def render_vs_truth(opacity: torch.Tensor, depth: torch.Tensor, truth_mask: torch.Tensor, truth_depth: torch.Tensor,
                     camera_distance: float) -> tuple[float, float]:
     """Silhouette IoU and median relative depth error of one generator render against a truth render.

@@ -41,6 +41,7 @@ class DataSpec:
     refresh_per_step: int
     subjects_per_step: int  # fresh subjects of the 3D supervision
     points: int  # per subject
+    refresh_every: int = 1  # steps between pool refreshes (the views cost most of the data's time)
 
 
 @dataclass
@@ -123,7 +124,7 @@ def subject_points(z: torch.Tensor, count: int, generator: torch.Generator, surf
 def make_step(spec: DataSpec, step: int) -> StepData:
     """All the fresh data of one step (a pure function of spec and step)."""
     g = step_generator(spec.seed, step, VIEWS)
-    views = [_random_view(spec, g) for _ in range(spec.refresh_per_step)]
+    views = [_random_view(spec, g) for _ in range(spec.refresh_per_step if step % spec.refresh_every == 0 else 0)]
     g = step_generator(spec.seed, step, POINTS)
     z = torch.randn(spec.subjects_per_step, LATENT_DIM, generator=g)
     parts = [subject_points(zi, spec.points, g) for zi in z]

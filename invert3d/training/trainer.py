@@ -3,7 +3,8 @@
 The subject latent z is the generator's z, so every training view has a known latent; the generator is fitted to
 the ground truth directly (no discriminator), which converges far faster on a CPU than adversarial training:
 
-- images: L1 of the final image and of the raw neural render against the true view, both in [-1, 1];
+- images: L1 of the final image and of the raw neural render against the true view, both in [-1, 1], and of
+  the final image within 2 px of the true silhouette (weighted on top, where most of the error lies);
 - silhouette and depth: L1 of the accumulated opacity against the true mask, and of the rendered depth against
   the true depth on the foreground, both at the neural rendering resolution;
 - 3D, on fresh subjects every step (cheap, so far more latents than the view pool holds): binary cross-entropy
@@ -35,66 +36,96 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from invert3d.checkpoints import save_generator
+from invert3d.checkpoints import load_generator, save_generator
+from invert3d.checkpoints.native import load_state
 from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.generator import GeneratorConfig, TriPlaneGenerator, preset
+from invert3d.metrics import silhouette_band
+from invert3d.settings import check_fields, describe, setting
 from invert3d.training.data import PICKS, DataSpec, DataStream, PointBatch, ViewPool, downsample_targets, \
     step_generator
 
-STATE_FORMAT = 2  # train_state.pt layout; 1 held 1-sample-per-pixel views and one data RNG
+STATE_FORMAT = 3  # train_state.pt layout; 2 named the architecture by preset, 1 held 1-sample-per-pixel views
 SLAB = 0.02  # thickness (world units) whose opacity the 3D occupancy loss supervises
 BUDGET_FIELDS = ("minutes", "max_steps")  # may change when a run is resumed (to extend it)
+
+
+def _synthhead() -> GeneratorConfig:
+    return preset("synthhead")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that determines a training run; saved as OUT/train_config.json."""
 
-    generator: str = "synthhead"
+    generator: GeneratorConfig = setting(factory=_synthhead)  # the architecture (with --init: that model's)
+    init: str | None = None  # a generator folder whose weights the run starts from (fresh optimizer and schedule)
     seed: int = 0
-    minutes: float = 80.0  # wall-clock budget, data rendering included
-    max_steps: int = 1_000_000
-    batch: int = 4
-    lr: float = 2e-3
-    mapping_lr_scale: float = 100.0  # undoes StyleGAN's 0.01 mapping lr multiplier: z -> w must be learned here
-    lr_final: float = 0.05  # the lr decays along a cosine to this fraction of itself at the end of the budget
-    ema_half_life: int = 150  # steps; the shipped weights are this exponential moving average
-    pool_size: int = 768
-    warmup_views: int = 256  # pool entries rendered before the first step
-    refresh_per_step: int = 1
-    yaw_range: float = 0.7
-    pitch_range: float = 0.35
-    points: int = 1024  # 3D samples per subject per step
-    w_image: float = 1.0
-    w_raw: float = 1.0
-    w_mask: float = 1.0
-    w_depth: float = 2.0
-    w_occupancy: float = 0.5
-    w_colour: float = 1.0
-    log_every: int = 10
-    checkpoint_every_s: float = 120.0
+    minutes: float = setting(80.0, gt=0)  # wall-clock budget, data rendering included
+    max_steps: int = setting(1_000_000, ge=1)
+    batch: int = setting(4, ge=1)
+    lr: float = setting(2e-3, gt=0)
+    mapping_lr_scale: float = setting(100.0, gt=0)  # undoes StyleGAN's 0.01 mapping lr multiplier: z -> w is learnt
+    plane_offset_lr_scale: float = setting(10.0, gt=0)  # lr of the generator's plane offset, if it has one, / lr
+    lr_final: float = setting(0.05, ge=0, le=1)  # the lr decays along a cosine to this fraction at the budget's end
+    ema_half_life: int = setting(150, ge=1)  # steps; the shipped weights are this exponential moving average
+    # 'bfloat16': the generator's forward pass under bf16 autocast (float32 master weights, EMA and losses), for
+    # CPUs with fast bf16 (AMX); 'float32' everywhere else.
+    precision: str = setting("float32", choices=("float32", "bfloat16"))
+    # Coarse to fine: the first coarse_fraction of the budget renders at coarse_resolution (0: never), ~4x fewer
+    # rays a step at half the side; the super-resolution sees those features upsampled, as EG3D trains.
+    coarse_resolution: int = setting(0, ge=0)
+    coarse_fraction: float = setting(0.5, ge=0, le=1)
+    pool_size: int = setting(768, ge=1)
+    warmup_views: int = setting(256, ge=1)  # pool entries rendered before the first step
+    refresh_per_step: int = setting(1, ge=1)
+    refresh_every: int = setting(1, ge=1)  # steps between refreshes of the view pool
+    yaw_range: float = setting(0.7, ge=0)
+    pitch_range: float = setting(0.35, ge=0)
+    points: int = setting(1024, ge=2)  # 3D samples per subject per step
+    w_image: float = setting(1.0, ge=0)
+    w_silhouette: float = setting(0.0, ge=0)  # L1 of the image within 2 px of the true silhouette, on top of w_image
+    w_raw: float = setting(1.0, ge=0)
+    w_mask: float = setting(1.0, ge=0)
+    w_depth: float = setting(2.0, ge=0)
+    w_occupancy: float = setting(0.5, ge=0)
+    w_colour: float = setting(1.0, ge=0)
+    log_every: int = setting(10, ge=1)
+    checkpoint_every_s: float = setting(120.0, gt=0)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2)
+        return describe(self)
 
 
 def _losses(G: TriPlaneGenerator, cfg: TrainConfig, pool: ViewPool, pts: PointBatch, step: int,
-            device: torch.device) -> dict[str, torch.Tensor]:
+            device: torch.device, resolution: int) -> dict[str, torch.Tensor]:
+    """The loss terms of one step, the views rendered at neural rendering ``resolution``."""
     view = pool.sample(cfg.batch, step_generator(cfg.seed, step, PICKS)).to(device)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bfloat16")
     ws = G.mapping(view.z, view.c, update_emas=True)
-    out = G.synthesis(ws, view.c)
-    rgb_lo, mask_lo, depth_lo = downsample_targets(view, G.neural_rendering_resolution)
+    with autocast:
+        out = {k: v.float() for k, v in G.synthesis(ws, view.c, neural_rendering_resolution=resolution).items()}
+    _, mask_lo, depth_lo = downsample_targets(view, resolution)
+    rgb_lo = downsample_targets(view, out["image_raw"].shape[-1])[0]  # the super-resolution's input size
     fg = (mask_lo > 0.99).float()
+    error = (out["image"] - view.rgb).abs()
+    band = silhouette_band(view.mask).float()
     losses = {
-        "image": (out["image"] - view.rgb).abs().mean(),
+        "image": error.mean(),
+        "silhouette": (error * band).sum() / (3 * band.sum().clamp_min(1)),
         "raw": (out["image_raw"] - rgb_lo).abs().mean(),
         "mask": (out["image_mask"] - mask_lo).abs().mean(),
         "depth": ((out["image_depth"] - depth_lo).abs() * fg).sum() / fg.sum().clamp_min(1),
     }
     # 3D supervision on fresh subjects: geometry and colour of many more latents than the view pool holds.
     pts = pts.to(device)
-    field = G.sample_mixed(pts.points, None, G.mapping(pts.z, view.c, update_emas=True))
+    ws_points = G.mapping(pts.z, view.c, update_emas=True)
+    with autocast:
+        field = {k: v.float() for k, v in G.sample_mixed(pts.points, None, ws_points).items()}
     density = F.softplus(field["sigma"][..., 0] - 1)
     opacity = (1 - torch.exp(-density * SLAB)).clamp(1e-5, 1 - 1e-5)
     losses["occupancy"] = F.binary_cross_entropy(opacity, pts.occupancy)
@@ -103,15 +134,36 @@ def _losses(G: TriPlaneGenerator, cfg: TrainConfig, pool: ViewPool, pts: PointBa
     return losses
 
 
+def _param_groups(G: TriPlaneGenerator, cfg: TrainConfig) -> list[dict]:
+    """Adam groups: the mapping network and the plane offset at their own learning rates, everything else at lr."""
+    special = {"mapping": (list(G.backbone.mapping.parameters()), cfg.mapping_lr_scale),
+               "plane_offset": ([G.plane_offset] if G.cfg.plane_offset else [], cfg.plane_offset_lr_scale)}
+    taken = {id(p) for params, _ in special.values() for p in params}
+    groups = [{"params": [p for p in G.parameters() if id(p) not in taken]}]
+    groups += [{"params": params, "lr": cfg.lr * scale} for params, scale in special.values() if params]
+    return groups
+
+
 def _weights(cfg: TrainConfig) -> dict[str, float]:
-    return {"image": cfg.w_image, "raw": cfg.w_raw, "mask": cfg.w_mask, "depth": cfg.w_depth,
+    return {"image": cfg.w_image, "silhouette": cfg.w_silhouette, "raw": cfg.w_raw, "mask": cfg.w_mask, "depth": cfg.w_depth,
             "occupancy": cfg.w_occupancy, "colour": cfg.w_colour}
 
 
-def _lr_scale(cfg: TrainConfig, step: int, elapsed: float) -> float:
-    """Cosine decay from 1 to ``lr_final`` over the budget (steps or minutes, whichever runs out first)."""
-    progress = min(1.0, max(step / cfg.max_steps, elapsed / (cfg.minutes * 60)))
+def _progress(cfg: TrainConfig, step: int, elapsed: float) -> float:
+    """How much of the budget (steps or minutes, whichever runs out first) is spent, in [0, 1]."""
+    return min(1.0, max(step / cfg.max_steps, elapsed / (cfg.minutes * 60)))
+
+
+def _lr_scale(cfg: TrainConfig, progress: float) -> float:
+    """Cosine decay from 1 to ``lr_final`` over the budget."""
     return cfg.lr_final + (1 - cfg.lr_final) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _rendering_resolution(cfg: TrainConfig, G: TriPlaneGenerator, progress: float) -> int:
+    """The neural rendering resolution of a step: ``coarse_resolution`` for the first ``coarse_fraction`` of the
+    budget (coarse to fine, as EG3D trains), the generator's own after."""
+    coarse = cfg.coarse_resolution and progress < cfg.coarse_fraction
+    return cfg.coarse_resolution if coarse else G.neural_rendering_resolution
 
 
 @torch.no_grad()
@@ -138,18 +190,22 @@ def _truncate_log(path: Path, step: int) -> None:
 
 def _data_spec(cfg: TrainConfig, resolution: int) -> DataSpec:
     return DataSpec(cfg.seed, resolution, cfg.yaw_range, cfg.pitch_range, cfg.refresh_per_step, cfg.batch,
-                    cfg.points)
+                    cfg.points, cfg.refresh_every)
 
 
 def train(cfg: TrainConfig, out: Path, device: torch.device | str = "cpu", workers: int = 0) -> Path:
     """Train (or resume) into ``out`` on ``device``, the data made by ``workers`` processes (0: inline);
     returns the folder of the final generator."""
     device = torch.device(device)
+    torch.manual_seed(cfg.seed)
+    G = TriPlaneGenerator(cfg.generator)
+    if cfg.init is not None:  # before anything is written: a model that does not fit leaves no run folder
+        load_state(G, load_generator(cfg.init).state_dict(), cfg.init)
     out.mkdir(parents=True, exist_ok=True)
     config_path = out / "train_config.json"
     if config_path.exists():
         saved = json.loads(config_path.read_text())
-        mine = dataclasses.asdict(cfg)
+        mine = json.loads(cfg.to_json())
         changed = sorted(k for k in mine if k not in BUDGET_FIELDS and saved.get(k) != mine[k])
         if changed:
             raise Invert3dError(f"{out} holds a run with different settings ({', '.join(changed)}); "
@@ -159,15 +215,10 @@ def train(cfg: TrainConfig, out: Path, device: torch.device | str = "cpu", worke
     if state is not None and state.get("format") != STATE_FORMAT:
         raise Invert3dError(f"{state_path} was written by an older version of the trainer; use another --out")
     config_path.write_text(cfg.to_json())
-    torch.manual_seed(cfg.seed)
-    gcfg: GeneratorConfig = preset(cfg.generator)
-    G = TriPlaneGenerator(gcfg).train().to(device)
-    mapping = list(G.backbone.mapping.parameters())
-    others = [p for p in G.parameters() if all(p is not m for m in mapping)]
-    opt = torch.optim.Adam([{"params": others}, {"params": mapping, "lr": cfg.lr * cfg.mapping_lr_scale}],
-                           lr=cfg.lr, betas=(0.9, 0.99))
+    G = G.train().to(device)
+    opt = torch.optim.Adam(_param_groups(G, cfg), lr=cfg.lr, betas=(0.9, 0.99))
     base_lrs = [group["lr"] for group in opt.param_groups]
-    pool = ViewPool(cfg.pool_size, gcfg.img_resolution)
+    pool = ViewPool(cfg.pool_size, cfg.generator.img_resolution)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
     step, elapsed = 0, 0.0
     if state is not None:
@@ -179,7 +230,7 @@ def train(cfg: TrainConfig, out: Path, device: torch.device | str = "cpu", worke
         step, elapsed = int(state["step"]), float(state["elapsed"])
         _truncate_log(out / "log.jsonl", step)
         tqdm.write(f"resuming at step {step} ({elapsed / 60:.1f} min done)")
-    stream = DataStream(_data_spec(cfg, gcfg.img_resolution), workers)
+    stream = DataStream(_data_spec(cfg, cfg.generator.img_resolution), workers)
     try:
         step = _run(cfg, out, G, G_ema, opt, base_lrs, pool, stream, step, elapsed, device)
     finally:
@@ -208,10 +259,11 @@ def _run(cfg: TrainConfig, out: Path, G, G_ema, opt, base_lrs, pool: ViewPool, s
             fresh = next(data)
             for view in fresh.views:
                 pool.put(view)
-            scale = _lr_scale(cfg, step, time.monotonic() - start)
+            progress = _progress(cfg, step, time.monotonic() - start)
+            scale = _lr_scale(cfg, progress)
             for group, base in zip(opt.param_groups, base_lrs):
                 group["lr"] = base * scale
-            losses = _losses(G, cfg, pool, fresh.points, step, device)
+            losses = _losses(G, cfg, pool, fresh.points, step, device, _rendering_resolution(cfg, G, progress))
             total = sum(weights[k] * v for k, v in losses.items())
             opt.zero_grad(set_to_none=True)
             total.backward()
