@@ -65,7 +65,7 @@ class TrainConfig:
     minutes: float = setting(80.0, gt=0)  # wall-clock budget, data rendering included
     max_steps: int = setting(1_000_000, ge=1)
     batch: int = setting(4, ge=1)
-    lr: float = setting(2e-3, gt=0)
+    lr: float = setting(4e-3, gt=0)  # 2e-3 until 2026-12: 4e-3 measured +1.6 dB at 20 min
     mapping_lr_scale: float = setting(100.0, gt=0)  # undoes StyleGAN's 0.01 mapping lr multiplier: z -> w is learnt
     plane_offset_lr_scale: float = setting(10.0, gt=0)  # lr of the generator's plane offset, if it has one, / lr
     lr_final: float = setting(0.05, ge=0, le=1)  # the lr decays along a cosine to this fraction at the budget's end
