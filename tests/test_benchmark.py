@@ -85,10 +85,10 @@ def test_method_names_map_to_settings():
 
 def test_sweep_plot_groups_settings_around_the_default(tmp_path):
     methods = ["pti", "hfgi3d", "hfgi3d/theta=0.4", "hfgi3d/theta=0.1", "hfgi3d/gaussian", "hfgi3d/no-visible",
-               "hfgi3d/pseudo-weight=1", "hfgi3d/pseudo-weight=0.25"]
+               "hfgi3d/pseudo-weight=1", "hfgi3d/pseudo-weight=0.1"]
     assert _sweep_points(methods) == {"theta": ["hfgi3d/theta=0.1", "hfgi3d", "hfgi3d/theta=0.4"],
                                       "pseudo.blend": ["hfgi3d", "hfgi3d/gaussian"],
-                                      "pseudo-weight": ["hfgi3d/pseudo-weight=0.25", "hfgi3d", "hfgi3d/pseudo-weight=1"]}
+                                      "pseudo-weight": ["hfgi3d/pseudo-weight=0.1", "hfgi3d", "hfgi3d/pseudo-weight=1"]}
     means = {m: {"input_psnr": 22.0 + k, "novel_psnr": 21.0 + k} for k, m in enumerate(methods)}
     assert sweep_plot(means, tmp_path / "sweeps.png")
     assert Image.open(tmp_path / "sweeps.png").size[0] > 2 * Image.open(tmp_path / "sweeps.png").size[1]
