@@ -41,14 +41,15 @@ def train(
                       pool_size=pool)
     if init is not None:
         try:
-            cfg = TrainConfig(**{**vars(cfg), "generator": load_generator(init).cfg, "init": str(init)})
+            init_arch = load_generator(init).cfg
         except CheckpointError as exc:
             raise Invert3dError(f"--init: {exc}") from None
+        cfg = TrainConfig(**{**vars(cfg), "generator": init_arch, "init": str(init)})
     try:
         cfg = with_assignments(cfg, set_)
     except ValueError as exc:
         raise Invert3dError(f"--set: {exc}") from None
-    if init is not None and cfg.generator != load_generator(init).cfg:
+    if init is not None and cfg.generator != init_arch:
         raise Invert3dError("--init keeps the architecture of the model it starts from; drop the --set "
                             "generator.* settings")
     model = run_training(cfg, out, resolve_device(device), workers)
