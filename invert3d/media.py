@@ -63,12 +63,11 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 30) -
     return Path(path)
 
 
-def load_photo(path: str | Path, size: int, notice=None) -> torch.Tensor:
-    """A photo as [1, 3, size, size] in [-1, 1].
+def read_rgb(path: str | Path) -> np.ndarray:
+    """A photo file as [H, W, 3] uint8 RGB, upright.
 
     Handles PNG/JPEG/WebP/..., EXIF orientation, greyscale, palette, 16-bit and transparent images (alpha is
-    composited over white). A square image of another size is resized (Lanczos) and ``notice`` is called with a
-    message; a non-square image is refused, since its framing cannot be guessed.
+    composited over white); an unreadable file raises ``Invert3dError`` naming it.
     """
     from PIL import ImageOps, UnidentifiedImageError
 
@@ -87,9 +86,21 @@ def load_photo(path: str | Path, size: int, notice=None) -> torch.Tensor:
                 rgba = im.convert("RGBA")
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 im = Image.alpha_composite(white, rgba)
-            im = im.convert("RGB")
+            return np.asarray(im.convert("RGB"))
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise Invert3dError(f"{path}: not a readable image ({exc})") from None
+
+
+def load_photo(path: str | Path, size: int, notice=None) -> torch.Tensor:
+    """A square photo (read as ``read_rgb`` does) as [1, 3, size, size] in [-1, 1].
+
+    A square image of another size is resized (Lanczos) and ``notice`` is called with a message; a non-square
+    image is refused, since its framing cannot be guessed (``invert3d align`` makes the crop).
+    """
+    from invert3d.errors import Invert3dError
+
+    path = Path(path)
+    im = Image.fromarray(read_rgb(path))
     w, h = im.size
     if w != h:
         raise Invert3dError(f"{path} is {w}x{h}; the model needs a square crop framed like its training faces")

@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from invert3d.cli.align import align
 from invert3d.cli.bench import bench
 from invert3d.cli.convert import convert
 from invert3d.cli.demo import demo
@@ -20,6 +21,7 @@ from invert3d.runtime import tune_runtime
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Single-photo 3D GAN inversion (EG3D) by pseudo-multi-view optimization.")
+app.command()(align)
 app.command()(bench)
 app.command()(demo)
 app.command()(invert)

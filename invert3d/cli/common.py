@@ -46,6 +46,21 @@ def inversion_settings(preset_name: str, method: str, settings: list[str], **fie
         raise Invert3dError(str(exc)) from None
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def photos_in(path: Path) -> list[Path]:
+    """``path`` itself, or the images in the folder ``path`` (sorted by name)."""
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not images:
+            raise Invert3dError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        return images
+    raise Invert3dError(f"image not found: {path}")
+
+
 def parse_seeds(text: str) -> list[int]:
     """'0-3' -> [0, 1, 2, 3]; '1,5,7-8' -> [1, 5, 7, 8]."""
     seeds: list[int] = []

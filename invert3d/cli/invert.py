@@ -9,25 +9,12 @@ import torch
 import typer
 
 from invert3d.cameras import load_label, pose_label
-from invert3d.cli.common import config_option, inversion_settings, open_generator, set_option, settings_list
+from invert3d.cli.common import (config_option, inversion_settings, open_generator, photos_in, set_option,
+                                 settings_list)
 from invert3d.errors import Invert3dError
 from invert3d.inversion.config import METHODS, PRESETS
 from invert3d.media import load_photo
 from invert3d.pipeline.invert import invert_photo, is_finished, run_config
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-
-
-def _images(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        if not images:
-            raise Invert3dError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        return images
-    raise Invert3dError(f"image not found: {path}")
-
 
 def _camera(camera: Path | None, image: Path, G, warn) -> torch.Tensor:
     """--camera if given; else a label file beside the image (NAME.npy or NAME.json, as EG3D's preprocessing
@@ -73,7 +60,7 @@ def invert(
     steps = [f"coarse.steps={n}" for n in [coarse_steps] if n] + [f"tuning.steps={n}" for n in [tuning_steps] if n]
     cfg = inversion_settings(preset_name, method, settings_list(config_file, set_) + steps, seed=seed,
                              no_occluded=no_occluded, no_visible=no_visible, density_reg=density_reg)
-    images = _images(image)
+    images = photos_in(image)
     G0 = open_generator(checkpoint, None, device)
     size = G0.img_resolution
     warn = lambda msg: typer.echo(f"warning: {msg}", err=True)  # noqa: E731

