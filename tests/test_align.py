@@ -193,3 +193,23 @@ def test_cli_single_photo_without_a_face_writes_nothing(tmp_path):
     result = CliRunner().invoke(app, ["align", str(tmp_path / "cat.png"), "--out", str(out)])
     assert result.exit_code == 1 and "no face found" in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_pasting_a_crop_back_restores_the_photo(astronaut):
+    from invert3d.align.composite import paste_back, paste_mask, rescaled
+
+    photo = canvas(astronaut, (900, 700), 1.0, (300, 100))
+    result = align_photo(photo, 256)
+    render = warp_crop(photo, rescaled(result.transform, 256, 128), 128)  # the crop itself, as a 128² "render"
+    blank = np.zeros_like(photo)
+    pasted = paste_back(blank, render, np.ones((128, 128)), rescaled(result.transform, 256, 128))
+    inside = pasted.max(axis=2) > 0
+    # the paste lands where the crop came from: there it matches the photo (up to the 128² resampling)
+    err = np.abs(pasted[inside].astype(float) - photo[inside]).mean()
+    assert inside.mean() > 0.02 and err < 12, err  # measured 4.9 grey levels
+    # the mask follows the opacity, shrunk and feathered, and fades to 0 at the crop's edges
+    opacity = np.zeros((64, 64))
+    opacity[16:48, 16:48] = 1
+    mask = paste_mask([opacity], 128)
+    assert mask[64, 64] == pytest.approx(1, abs=1e-3) and mask[0].max() == 0 and mask[:, 0].max() == 0
+    assert mask[64, 30] < 0.5 < mask[64, 40]  # the square's edge is at 32: the feather lies inside it

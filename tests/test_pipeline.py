@@ -157,7 +157,7 @@ def test_folder_input_pairs_sibling_cameras_and_skips_finished(tmp_path, subject
     (tmp_path / "settings.json").write_text(json.dumps({"tuning": {"lr": 1e-3, "steps": 50}, "orbit_frames": 4}))
     args = ["invert", photos, "--method", "pti", "--preset", "fast", "--coarse-steps", "2", "--tuning-steps", "2",
             "--config", tmp_path / "settings.json", "--set", "loss.lpips=0.5", "--set", "tuning.lr=2e-3",
-            "--set", "coarse.w_avg_samples=500", "--out", out, "--quiet"]
+            "--set", "coarse.w_avg_samples=500", "--no-align", "--out", out, "--quiet"]
     r = run(*args)
     assert r.returncode == 0, r.stderr
     assert "b.png: no --camera given" in r.stderr and "a.png: no --camera" not in r.stderr
@@ -169,3 +169,37 @@ def test_folder_input_pairs_sibling_cameras_and_skips_finished(tmp_path, subject
     assert (out / "b" / "summary.json").is_file()
     r = run(*args)
     assert r.returncode == 0 and r.stdout.count("already done") == 2
+
+
+def test_raw_photo_is_aligned_inverted_and_pasted_back(tmp_path):
+    import skimage.data
+
+    photo = np.full((600, 900, 3), 70, np.uint8)
+    photo[40:552, 300:812] = skimage.data.astronaut()
+    Image.fromarray(photo).save(tmp_path / "raw.jpg", quality=95)
+    kept = np.asarray(Image.open(tmp_path / "raw.jpg"))
+    out = tmp_path / "r"
+    r = run("invert", tmp_path / "raw.jpg", "--method", "pti", "--preset", "fast", "--coarse-steps", "2",
+            "--tuning-steps", "2", "--set", "coarse.w_avg_samples=500", "--set", "orbit_frames=4", "--out", out,
+            "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "aligned here" in r.stderr and "composite.png" in r.stdout
+    for name in ("aligned.png", "aligned.json", "alignment.json", "photo.jpg", "composite.png", "summary.json"):
+        assert (out / name).is_file(), name
+    assert (out / "photo.jpg").read_bytes() == (tmp_path / "raw.jpg").read_bytes()
+    assert Image.open(out / "aligned.png").size == (512, 512)
+    assert json.loads((out / "config.json").read_text())["input"]["camera"] == pytest.approx(
+        load_label(out / "aligned.json").tolist(), abs=1e-6)
+    comp = np.asarray(Image.open(out / "composite.png"))
+    assert comp.shape == kept.shape
+    changed = np.abs(comp.astype(int) - kept).max(axis=2) > 0
+    ys, xs = np.nonzero(changed)
+    assert changed.mean() > 0.02  # the head was pasted in ...
+    assert xs.min() > 250 and ys.max() < 600 and not changed[:, :250].any()  # ... where the face is, only
+    views = tmp_path / "views"
+    r = run("render", out, "--yaw", "0.3", "--composite", "--out", views)
+    assert r.returncode == 0, r.stderr
+    assert np.asarray(Image.open(views / "yaw+0.30_pitch+0.00_composite.png")).shape == kept.shape
+    assert np.asarray(Image.open(views / "yaw+0.30_pitch+0.00.png")).shape == (128, 128, 3)
+    r = run("render", out, "--orbit", "--composite", "--out", views)
+    assert r.returncode == 2 and "not --orbit" in r.stderr

@@ -72,11 +72,12 @@ def align_photo(image: np.ndarray, size: int = 512, face: int = 0, level: bool =
                      landmarks=in_crop, faces=len(faces), photo_size=(image.shape[1], image.shape[0]))
 
 
-def write_alignment(alignment: Alignment, folder: Path, stem: str) -> dict[str, Path]:
+def write_alignment(alignment: Alignment, folder: Path, stem: str, record_name: str | None = None
+                    ) -> dict[str, Path]:
     """``folder/<stem>.png`` (the crop), ``<stem>.json`` (its camera, read by ``invert3d invert``) and
-    ``<stem>.align.json``; each appears only complete."""
+    ``<stem>.align.json`` (or ``record_name``); each appears only complete."""
     paths = {"crop": folder / f"{stem}.png", "camera": folder / f"{stem}.json",
-             "record": folder / f"{stem}.align.json"}
+             "record": folder / (record_name or f"{stem}.align.json")}
     save_png(paths["crop"], alignment.crop)
     for key, payload in (("camera", {"camera": alignment.label.tolist()}), ("record", alignment.record())):
         with atomic_file(paths[key]) as tmp:

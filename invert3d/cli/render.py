@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
+import numpy as np
 import torch
 import typer
 
 from invert3d.cameras import load_labels, orbit_labels, pose_label
 from invert3d.errors import Invert3dError
-from invert3d.media import save_png, write_video
+from invert3d.media import save_png, to_uint8, write_video
+from invert3d.pipeline.composite import aligned_photo, composite as composite_view
 from invert3d.pipeline.result import open_result
 from invert3d.runtime import resolve_device
-from invert3d.views import iter_views
+from invert3d.views import iter_renders, iter_views
 
 
 def render(
@@ -25,14 +28,19 @@ def render(
     cameras: Optional[Path] = typer.Option(None, help="EG3D-style labels file (as invert3d synth writes): one "
                                            "PNG per entry, named as the entry."),
     frames: int = typer.Option(120, min=1, help="Frames of the orbit video."),
+    composite: bool = typer.Option(False, "--composite", help="Also paste each view into the original photo "
+                                   "(<name>_composite.png; for a result inverted from a raw photo)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:
     """Render a result from --yaw/--pitch, along an --orbit, or at every camera of a --cameras file."""
     modes = sum([yaw is not None or pitch is not None, orbit, cameras is not None])
     if modes != 1:
         raise Invert3dError("give exactly one of --yaw/--pitch, --orbit or --cameras")
+    if composite and orbit:
+        raise Invert3dError("--composite works with --yaw/--pitch or --cameras, not --orbit")
     entries = load_labels(cameras) if cameras is not None else None
     res = open_result(result, resolve_device(device))
+    paste = _paster(result, res) if composite else None
     r = res.G.cfg.rendering
     out.mkdir(parents=True, exist_ok=True)
     if orbit:
@@ -41,12 +49,26 @@ def render(
         typer.echo(f"wrote {out / 'orbit.mp4'}")
     elif entries is not None:
         labels = torch.stack([label for _, label in entries])
-        for (name, _), image in zip(entries, iter_views(res.G, res.ws, labels)):
-            save_png(out / (Path(name).stem + ".png"), image)
+        for (name, _), view in zip(entries, iter_renders(res.G, res.ws, labels)):
+            _save(out / (Path(name).stem + ".png"), view, paste)
         typer.echo(f"wrote {len(entries)} views to {out}/")
     else:
         y, p = yaw or 0.0, pitch or 0.0
         label = pose_label(y, p, r.avg_camera_radius, r.avg_camera_pivot)[None]
         path = out / f"yaw{y:+.2f}_pitch{p:+.2f}.png"
-        save_png(path, next(iter_views(res.G, res.ws, label)))
-        typer.echo(f"wrote {path}")
+        _save(path, next(iter_renders(res.G, res.ws, label)), paste)
+        typer.echo(f"wrote {path}" + (f" and {path.with_name(path.stem + '_composite.png')}" if paste else ""))
+
+
+def _paster(result: Path, res) -> Callable[[dict], np.ndarray]:
+    """view outputs -> the photo with that view pasted in (widened to the input view's head)."""
+    photo, transform, crop_size = aligned_photo(result)
+    camera = torch.tensor(json.loads((result / "config.json").read_text())["input"]["camera"])
+    input_view = next(iter_renders(res.G, res.ws, camera[None]))
+    return lambda view: composite_view(photo, transform, crop_size, view, input_view)
+
+
+def _save(path: Path, view: dict, paste: Callable[[dict], np.ndarray] | None) -> None:
+    save_png(path, to_uint8(view["image"]))
+    if paste is not None:
+        save_png(path.with_name(path.stem + "_composite.png"), paste(view))

@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -84,10 +85,12 @@ def input_view_metrics(recon: torch.Tensor, photo: torch.Tensor) -> dict[str, fl
 
 
 def invert_photo(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, cfg: InversionConfig, out: Path,
-                 config: dict, quiet: bool = False, snapshot: Snapshot | None = None) -> dict:
+                 config: dict, quiet: bool = False, snapshot: Snapshot | None = None,
+                 more_outputs: Callable[[Path, TriPlaneGenerator, torch.Tensor], None] | None = None) -> dict:
     """Invert photo [1, 3, H, W] (at the generator's resolution, in [-1, 1]) seen from camera [25] into ``out``.
 
-    ``config`` is ``run_config(...)``; returns the summary (also written to ``out/summary.json``).
+    ``config`` is ``run_config(...)``; ``more_outputs(out, G, ws)`` writes any further files before the folder
+    is marked finished. Returns the summary (also written to ``out/summary.json``).
     """
     if check_out_dir(out, config):
         return json.loads((out / "summary.json").read_text())
@@ -99,6 +102,8 @@ def invert_photo(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor
     coarse = (results.coarse_mesh, results.pretrained, results.ws_coarse) if results.coarse_mesh is not None else None
     recon = write_outputs(out, G, results.ws, photo, camera, coarse, results.pseudo, results.difference,
                           cfg.geometry.resolution, cfg.pseudo.visibility_tolerance, cfg.orbit_frames)
+    if more_outputs is not None:
+        more_outputs(out, G, results.ws)
     seconds = {**results.seconds, "outputs": round(time.monotonic() - t, 2)}
     summary = {"method": cfg.method, "preset": cfg.preset, "input_view": input_view_metrics(recon, photo),
                "seconds": seconds, "seconds_total": round(sum(seconds.values()), 2),
