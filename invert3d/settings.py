@@ -50,8 +50,10 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp).replace("typing.", ""))
 
 
-def coerce(value: Any, tp: Any, name: str) -> Any:
-    """``value`` (a JSON value) as the declared type ``tp``; ValueError naming ``name`` if it is not one."""
+def coerce(value: Any, tp: Any, name: str, base: Any = None) -> Any:
+    """``value`` (a JSON value) as the declared type ``tp``; ValueError naming ``name`` if it is not one. A
+    group of settings (a dataclass) takes the fields ``value`` omits from ``base`` if that is one, else from
+    the defaults."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(tp)
@@ -61,7 +63,7 @@ def coerce(value: Any, tp: Any, name: str) -> Any:
             if option is type(None):
                 continue
             try:
-                return coerce(value, option, name)
+                return coerce(value, option, name, base)
             except ValueError:
                 pass
         raise ValueError(f"{name} must be {' or '.join(_type_name(o) for o in options)} (got {value!r})")
@@ -76,7 +78,7 @@ def coerce(value: Any, tp: Any, name: str) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ValueError(f"{name} must be a group of settings (got {value!r})")
-        return from_dict(tp, value, prefix=f"{name}.")
+        return from_dict(tp, value, base if isinstance(base, tp) else None, prefix=f"{name}.")
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -108,14 +110,8 @@ def from_dict(cls: type[T], data: dict[str, Any], base: T | None = None, prefix:
     unknown = sorted(set(data) - set(types_))
     if unknown:
         raise ValueError(f"unknown setting {prefix}{unknown[0]} (known here: {', '.join(sorted(types_))})")
-    values = {}
-    for name, value in data.items():
-        tp = types_[name]
-        if dataclasses.is_dataclass(tp) and isinstance(value, dict):
-            nested_base = getattr(base, name) if base is not None else None
-            values[name] = from_dict(tp, value, nested_base, prefix=f"{prefix}{name}.")
-        else:
-            values[name] = coerce(value, tp, prefix + name)
+    values = {name: coerce(value, types_[name], prefix + name, getattr(base, name, None))
+              for name, value in data.items()}
     try:
         return dataclasses.replace(base, **values) if base is not None else cls(**values)
     except SettingError as exc:  # names its field: give it its full name
