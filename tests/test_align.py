@@ -213,3 +213,12 @@ def test_pasting_a_crop_back_restores_the_photo(astronaut):
     mask = paste_mask([opacity], 128)
     assert mask[64, 64] == pytest.approx(1, abs=1e-3) and mask[0].max() == 0 and mask[:, 0].max() == 0
     assert mask[64, 30] < 0.5 < mask[64, 40]  # the square's edge is at 32: the feather lies inside it
+
+
+def test_cli_crops_at_the_checkpoint_s_resolution(astronaut, tmp_path, eg3d_dir):
+    Image.fromarray(astronaut).save(tmp_path / "a.png")
+    out = tmp_path / "aligned"
+    result = CliRunner().invoke(app, ["align", str(tmp_path / "a.png"), "--out", str(out), "--checkpoint",
+                                      str(eg3d_dir / "eg3d_small_nvidia_format.pkl")])
+    assert result.exit_code == 0, result.output
+    assert Image.open(out / "a.png").size == (128, 128)

@@ -7,6 +7,9 @@ landmarks themselves (MediaPipe's tracking step), so the result does not depend 
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,12 +30,28 @@ NOSE_TIP = 1
 MOUTH = (61, 291)
 
 
+@contextmanager
+def _native_stderr_silenced():
+    """Silence what native code writes to the process's stderr (LiteRT's "Created TensorFlow Lite XNNPACK
+    delegate" line), then restore it."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 @lru_cache(maxsize=1)
 def _interpreter():
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(MODEL), num_threads=1)
-    interpreter.allocate_tensors()
+    with _native_stderr_silenced():
+        interpreter = Interpreter(model_path=str(MODEL), num_threads=1)
+        interpreter.allocate_tensors()
     return interpreter
 
 
