@@ -2,7 +2,8 @@
 
 A photo of any size is searched on a copy whose longer side is at most ``DETECT_SIDE`` pixels; each face found
 there is detected again on a window around it at up to ``REFINE_SIDE`` pixels, so the five points keep the
-precision of the full-resolution photo without running the detector on 12 million pixels.
+precision of the full-resolution photo without running the detector on 12 million pixels. The points are then
+averaged over MTCNN's last stage on jittered boxes (``_steadied``), so they do not depend on the photo's scale.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ class Face:
         """Side of the box's bounding square (px)."""
         return float(max(self.box[2] - self.box[0], self.box[3] - self.box[1]))
 
-    def scaled(self, factor: float, offset: np.ndarray | None = None) -> "Face":
-        """The same face in a photo resized by ``factor`` after shifting by ``offset`` (px)."""
-        shift = np.zeros(2) if offset is None else offset
-        return Face(box=(self.box.reshape(2, 2) * factor + shift).reshape(4), score=self.score,
-                    points=self.points * factor + shift)
+    def in_photo(self, factor: float, offset: tuple[float, float] = (0.0, 0.0)) -> "Face":
+        """This face, found in the photo's window at ``offset`` (px) resized by ``factor``, in the photo's px
+        (pixel centres at integers, as resizing maps them: (x + 0.5) * factor - 0.5)."""
+        back = lambda p: (p + 0.5) / factor - 0.5 + np.asarray(offset, float)  # noqa: E731
+        return Face(box=back(self.box.reshape(2, 2)).reshape(4), score=self.score, points=back(self.points))
 
 
 @lru_cache(maxsize=1)
@@ -100,12 +101,12 @@ def _steadied(image: np.ndarray, face: Face) -> Face:
 
 
 def _resized(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
-    """``image`` with its longer side at most ``side`` px, and the factor applied."""
+    """``image`` with its longer side at most ``side`` px, and the factor applied (new width / width)."""
     factor = min(1.0, side / max(image.shape[:2]))
     if factor == 1.0:
         return image, 1.0
     size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), size[0] / image.shape[1]
 
 
 def _refine(image: np.ndarray, face: Face, min_score: float) -> Face:
@@ -116,7 +117,7 @@ def _refine(image: np.ndarray, face: Face, min_score: float) -> Face:
     x0, y0 = (max(0, int(c - half)) for c in centre)
     x1, y1 = min(w, int(centre[0] + half) + 1), min(h, int(centre[1] + half) + 1)
     window, factor = _resized(image[y0:y1, x0:x1], REFINE_SIDE)
-    found = [f.scaled(1 / factor, np.array([x0, y0], float)) for f in _run(window, min_score)]
+    found = [f.in_photo(factor, (x0, y0)) for f in _run(window, min_score)]
     if not found:
         return face
     return min(found, key=lambda f: float(np.abs(f.points - face.points).sum()))
@@ -125,7 +126,7 @@ def _refine(image: np.ndarray, face: Face, min_score: float) -> Face:
 def detect_faces(image: np.ndarray, min_score: float = 0.9) -> list[Face]:
     """Faces in an [H, W, 3] uint8 RGB photo with confidence >= ``min_score``, largest first."""
     small, factor = _resized(image, DETECT_SIDE)
-    faces = [f.scaled(1 / factor) for f in _run(small, min_score)]
+    faces = [f.in_photo(factor) for f in _run(small, min_score)]
     if factor < 1.0:
         faces = [_refine(image, f, min_score) for f in faces]
     return sorted((_steadied(image, f) for f in faces), key=lambda f: -f.size)
