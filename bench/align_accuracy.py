@@ -31,7 +31,7 @@ from PIL import Image
 from report import emit
 
 from invert3d.align import align_photo
-from invert3d.align.crop import apply
+from invert3d.align.crop import apply, scale_of
 from invert3d.align.pose import rotation_error_deg
 from invert3d.media import read_rgb
 
@@ -56,7 +56,8 @@ def yaw_pitch(c2w: np.ndarray) -> tuple[float, float]:
     return float(np.degrees(np.arctan2(x, z))), float(np.degrees(np.arctan2(y, np.hypot(x, z))))
 
 
-def pasted(photo: np.ndarray, size: tuple[int, int], scale: float, at: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def pasted(photo: np.ndarray, size: tuple[int, int], scale: float, at: tuple[int, int]
+           ) -> tuple[np.ndarray, np.ndarray]:
     """The canvas, and the [3, 3] map from photo px to canvas px."""
     w, h = size
     canvas = np.full((h, w, 3), 100, np.uint8)
@@ -65,10 +66,6 @@ def pasted(photo: np.ndarray, size: tuple[int, int], scale: float, at: tuple[int
     canvas[at[1]:at[1] + small.shape[0], at[0]:at[0] + small.shape[1]] = small[:h - at[1], :w - at[0]]
     offset = 0.5 * scale - 0.5
     return canvas, np.array([[scale, 0, offset + at[0]], [0, scale, offset + at[1]], [0, 0, 1]])
-
-
-def crop_scale(transform: np.ndarray) -> float:
-    return float(np.sqrt(abs(np.linalg.det(transform[:, :2]))))
 
 
 def accuracy(photos: Path) -> dict:
@@ -84,7 +81,7 @@ def accuracy(photos: Path) -> dict:
                      "yaw_label_deg": round(y0, 2), "yaw_error_deg": round(y1 - y0, 2),
                      "elevation_label_deg": round(p0, 2), "elevation_error_deg": round(p1 - p0, 2),
                      "crop_centre_offset_px": np.round(centre, 1).tolist(),
-                     "crop_scale": round(crop_scale(direct.transform), 4)})
+                     "crop_scale": round(scale_of(direct.transform), 4)})
         for size, scale, at in CANVASES:
             canvas, to_canvas = pasted(photo, size, scale, at)
             other = align_photo(canvas, SIZE, level=False)
@@ -92,8 +89,8 @@ def accuracy(photos: Path) -> dict:
             canvas_rows.append({"photo": png.name, "canvas": list(size), "scale": scale,
                                 "rotation_error_deg": round(rotation_error_deg(cam2world(other.label), label), 2),
                                 "crop_displacement_px": round(float(np.abs(moved).max()), 2),
-                                "crop_scale_ratio": round(crop_scale(other.transform) * scale
-                                                          / crop_scale(direct.transform), 4)})
+                                "crop_scale_ratio": round(scale_of(other.transform) * scale
+                                                          / scale_of(direct.transform), 4)})
     errors = [r["rotation_error_deg"] for r in rows + canvas_rows]
     shifts = [r["crop_displacement_px"] for r in canvas_rows]
     ratios = [abs(r["crop_scale_ratio"] - 1) for r in canvas_rows]

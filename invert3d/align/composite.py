@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from invert3d.align.crop import apply
+from invert3d.align.crop import covered_window
 
 SHRINK = 0.02  # the opacity mask is eroded by this fraction of the crop's side ...
 FEATHER = 0.04  # ... and blurred (and the crop's edges faded) over this fraction
@@ -39,12 +39,7 @@ def paste_mask(opacities: list[np.ndarray], size: int) -> np.ndarray:
 def paste_back(photo: np.ndarray, render: np.ndarray, mask: np.ndarray, transform: np.ndarray) -> np.ndarray:
     """``photo`` [H, W, 3] uint8 with ``render`` [S, S, 3] uint8 blended in under ``mask`` [S, S]; ``transform``
     maps photo px to the px of the S² crop. Only the window the crop covers is touched."""
-    size = render.shape[0]
-    h, w = photo.shape[:2]
-    back = cv2.invertAffineTransform(transform)
-    corners = apply(back, np.array([[0, 0], [size - 1, 0], [0, size - 1], [size - 1, size - 1]], float))
-    x0, y0 = np.clip(np.floor(corners.min(0)).astype(int) - 2, 0, [w, h])
-    x1, y1 = np.clip(np.ceil(corners.max(0)).astype(int) + 3, 0, [w, h])
+    x0, y0, x1, y1 = covered_window(transform, render.shape[0], photo.shape[:2], margin=2)
     out = photo.copy()
     if x1 <= x0 or y1 <= y0:
         return out

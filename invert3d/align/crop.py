@@ -59,14 +59,13 @@ def warp_crop(image: np.ndarray, transform: np.ndarray, size: int) -> np.ndarray
     Only the window the crop covers is read; when it shrinks more than 2x, that window is area-averaged first
     so Lanczos does not alias. Outside the photo its edge pixels are repeated (EG3D's crop is black there).
     """
-    back = cv2.invertAffineTransform(transform)
-    corners = apply(back, np.array([[0, 0], [size - 1, 0], [0, size - 1], [size - 1, size - 1]], float))
     h, w = image.shape[:2]
-    x0, y0 = np.clip(np.floor(corners.min(0)).astype(int) - 4, 0, [w - 1, h - 1])
-    x1, y1 = np.clip(np.ceil(corners.max(0)).astype(int) + 5, [x0 + 1, y0 + 1], [w, h])
+    x0, y0, x1, y1 = covered_window(transform, size, (h, w), margin=4)
+    x0, y0 = min(x0, w - 1), min(y0, h - 1)  # never empty: a crop wholly outside repeats the nearest edge
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
     window = image[y0:y1, x0:x1]
     to_window = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], float)  # window px -> photo px
-    scale = float(np.sqrt(abs(np.linalg.det(transform[:, :2]))))
+    scale = scale_of(transform)
     if scale < 0.5:
         factor = 2 * scale
         shrunk = (max(1, round(window.shape[1] * factor)), max(1, round(window.shape[0] * factor)))
@@ -75,6 +74,23 @@ def warp_crop(image: np.ndarray, transform: np.ndarray, size: int) -> np.ndarray
         to_window = to_window @ np.array([[1 / fx, 0, 0.5 / fx - 0.5], [0, 1 / fy, 0.5 / fy - 0.5], [0, 0, 1]])
     matrix = transform @ to_window
     return cv2.warpAffine(window, matrix, (size, size), flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REPLICATE)
+
+
+def covered_window(transform: np.ndarray, size: int, shape: tuple[int, int], margin: int
+                   ) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the photo pixels (of a photo of ``shape`` (h, w)) that the ``size``² crop under
+    ``transform`` covers, ``margin`` px wider, clipped to the photo (possibly empty)."""
+    back = cv2.invertAffineTransform(transform)
+    corners = apply(back, np.array([[0, 0], [size - 1, 0], [0, size - 1], [size - 1, size - 1]], float))
+    h, w = shape
+    x0, y0 = np.clip(np.floor(corners.min(0)).astype(int) - margin, 0, [w, h])
+    x1, y1 = np.clip(np.ceil(corners.max(0)).astype(int) + margin + 1, 0, [w, h])
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def scale_of(transform: np.ndarray) -> float:
+    """The isotropic scale of a 2x3 similarity (output px per input px)."""
+    return float(np.sqrt(abs(np.linalg.det(transform[:, :2]))))
 
 
 def apply(transform: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from invert3d.align.crop import apply, crop_transform, warp_crop
+from invert3d.align.crop import apply, crop_transform, scale_of, warp_crop
 from invert3d.align.detect import Face, detect_faces
 from invert3d.align.landmarks import eye_line_angle, face_landmarks
 from invert3d.align.pose import camera_label, head_rotation
@@ -66,8 +66,7 @@ def align_photo(image: np.ndarray, size: int = 512, face: int = 0, level: bool =
     roll = eye_line_angle(marks) if level else 0.0
     transform = crop_transform(chosen.points, image.shape[0], size, roll=roll)
     crop = warp_crop(image, transform, size)
-    scale = float(np.sqrt(abs(np.linalg.det(transform[:, :2]))))
-    in_crop = np.concatenate([apply(transform, marks[:, :2]), marks[:, 2:] * scale], axis=1)
+    in_crop = np.concatenate([apply(transform, marks[:, :2]), marks[:, 2:] * scale_of(transform)], axis=1)
     return Alignment(crop=crop, label=camera_label(head_rotation(in_crop)), transform=transform, face=chosen,
                      landmarks=in_crop, faces=len(faces), photo_size=(image.shape[1], image.shape[0]))
 

@@ -39,7 +39,8 @@ def _input(path: Path, camera: Path | None, G, no_align: bool, warn, notice
     if no_align:
         warn(f"{path.name}: no --camera given and no {path.stem}.npy/.json beside it; using the frontal camera")
         r = G.cfg.rendering
-        return load_photo(path, size, notice=notice), pose_label(0.0, 0.0, r.avg_camera_radius, r.avg_camera_pivot), None
+        frontal = pose_label(0.0, 0.0, r.avg_camera_radius, r.avg_camera_pivot)
+        return load_photo(path, size, notice=notice), frontal, None
     try:
         alignment = align_photo(read_rgb(path), max(ALIGNED_SIZE, size))
     except NoFaceError as exc:
