@@ -29,7 +29,7 @@ from invert3d.checkpoints import load_generator
 from invert3d.errors import Invert3dError
 from invert3d.metrics import render_vs_truth, silhouette_band
 from invert3d.runtime import tune_runtime
-from invert3d.generator.rendering import camera_rays
+from invert3d.cameras.rays import camera_rays
 from invert3d.synthetic.head import EYES, HAIR, LIPS, SKIN, HeadField
 from invert3d.synthetic.params import sample_latents, subject_from_latent
 from invert3d.synthetic.render import render_subject

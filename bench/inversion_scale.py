@@ -17,8 +17,8 @@ import torch
 from report import emit
 
 from invert3d.cameras import load_label
+from invert3d.config import preset
 from invert3d.generator import TriPlaneGenerator, preset as generator_preset
-from invert3d.inversion.config import preset
 from invert3d.media import load_photo
 from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.runtime import resolve_device, tune_runtime
@@ -51,7 +51,7 @@ def main() -> None:
     photo = load_photo(args.photo, G.img_resolution)
     with tempfile.TemporaryDirectory() as tmp:
         summary = invert_photo(G, photo, camera, cfg, Path(tmp) / "r",
-                               run_config(cfg, args.photo, camera, f"random-init {args.preset}", G))
+                               run_config(cfg, args.photo, camera, {"path": f"random-init {args.preset}"}, G))
     seconds = summary["seconds"]
     emit({"bench": "inversion_scale", "generator": args.preset, "device": str(device), "steps": n,
           "settings": args.settings,

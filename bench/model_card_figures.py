@@ -16,17 +16,17 @@ import torch
 
 from invert3d.cameras import pose_label
 from invert3d.checkpoints import load_generator
-from invert3d.media import image_grid, save_png
+from invert3d.media import image_grid, save_png, unit_to_uint8
 from invert3d.runtime import tune_runtime
+from invert3d.scene import Scene
 from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.params import sample_latents, subject_from_latent
 from invert3d.synthetic.render import render_subject
-from invert3d.views import iter_views
 
 
 def _truth(z: torch.Tensor, label: torch.Tensor, resolution: int) -> np.ndarray:
     rgb = render_subject(HeadField(subject_from_latent(z)), label, resolution).rgb
-    return (rgb.permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    return unit_to_uint8(rgb.permute(1, 2, 0).numpy())
 
 
 @torch.no_grad()
@@ -41,16 +41,16 @@ def main() -> None:
     views = torch.stack([pose_label(y, 0.0) for y in (-0.5, 0.0, 0.5)])
     samples = []
     for z in sample_latents(6, 123):
-        samples.extend(iter_views(G, G.mapping(z[None], front), views))
+        samples.extend(Scene(G, G.mapping(z[None], front)).views(views))
     save_png(args.out / "samples.png", image_grid(samples, 3))
     a, b = sample_latents(2, 456)
     steps = [G.mapping(torch.lerp(a, b, t)[None], front) for t in torch.linspace(0, 1, 8)]
-    save_png(args.out / "interpolation.png", image_grid([next(iter_views(G, ws, front)) for ws in steps], 8))
+    save_png(args.out / "interpolation.png", image_grid([next(Scene(G, ws).views(front)) for ws in steps], 8))
     cams = torch.stack([pose_label(y, p) for y, p in ((-0.6, 0.0), (-0.2, 0.15), (0.3, -0.15), (0.6, 0.0))])
     rows = []
     for z in sample_latents(4, 789):
         rows.extend(_truth(z, c, G.img_resolution) for c in cams)
-        rows.extend(iter_views(G, G.mapping(z[None], front), cams))
+        rows.extend(Scene(G, G.mapping(z[None], front)).views(cams))
     save_png(args.out / "model_vs_truth.png", image_grid(rows, 4))
     print(f"wrote {args.out}/samples.png, interpolation.png, model_vs_truth.png")
 

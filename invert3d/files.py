@@ -1,4 +1,4 @@
-"""Atomic outputs: a file or folder appears under its final name only once it is complete."""
+"""Atomic outputs (a file or folder appears under its final name only once it is complete) and the user cache."""
 
 from __future__ import annotations
 
@@ -49,3 +49,9 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def cache_dir() -> Path:
+    """Where invert3d keeps what it derives once per machine (LPIPS weights, checkpoint digests):
+    ``$INVERT3D_CACHE``, else ``~/.cache/invert3d``."""
+    return Path(os.environ.get("INVERT3D_CACHE", Path.home() / ".cache" / "invert3d"))

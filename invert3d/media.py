@@ -9,7 +9,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # what a folder of photos holds
 
 
 def from_uint8(image: np.ndarray) -> torch.Tensor:
@@ -22,6 +25,14 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
     if image.ndim == 4:
         image = image[0]
     return (image.detach().float().cpu() * 127.5 + 128).clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def unit_to_uint8(values: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """Values in [0, 1] (colours, any shape; tensor or array) -> uint8 of the same shape and kind (x * 255,
+    rounded, clamped)."""
+    if isinstance(values, np.ndarray):
+        return np.floor(values * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    return (values.detach().float() * 255 + 0.5).floor().clamp(0, 255).to(torch.uint8)
 
 
 def image_grid(images: list[np.ndarray], cols: int) -> np.ndarray:
@@ -71,8 +82,6 @@ def read_rgb(path: str | Path) -> np.ndarray:
     """
     from PIL import ImageOps, UnidentifiedImageError
 
-    from invert3d.errors import Invert3dError
-
     path = Path(path)
     if not path.is_file():
         raise Invert3dError(f"image not found: {path}")
@@ -97,8 +106,6 @@ def load_photo(path: str | Path, size: int, notice=None) -> torch.Tensor:
     A square image of another size is resized (Lanczos) and ``notice`` is called with a message; a non-square
     image is refused, since its framing cannot be guessed (``invert3d align`` makes the crop).
     """
-    from invert3d.errors import Invert3dError
-
     path = Path(path)
     im = Image.fromarray(read_rgb(path))
     w, h = im.size
@@ -110,3 +117,15 @@ def load_photo(path: str | Path, size: int, notice=None) -> torch.Tensor:
         im = im.resize((size, size), Image.LANCZOS)
     arr = np.asarray(im, dtype=np.float32) / 127.5 - 1
     return torch.from_numpy(arr.copy()).permute(2, 0, 1)[None]
+
+
+def photos_in(path: Path) -> list[Path]:
+    """``path`` itself, or the images in the folder ``path`` (sorted by name)."""
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not images:
+            raise Invert3dError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        return images
+    raise Invert3dError(f"image not found: {path}")

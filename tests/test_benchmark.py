@@ -77,7 +77,7 @@ def test_method_names_map_to_settings():
         replace(method_config("default", "hfgi3d").loss, lpips=0.2, l2=2.0)
     bad_names = ("hfgi3d/theta=", "hfgi3d/views=0x3", "hfgi3d/views=100x100", "hfgi3d/spread=3x0.2",
                  "hfgi3d/pseudo-weight=20", "e4e", "hfgi3d/tuning.lr=-1", "hfgi3d/tuning.bogus=1", "hfgi3d/gaussan",
-                 "pti/no-visible")
+                 "pti/no-visible", "hfgi3d/views=3", "hfgi3d/theta=high", "hfgi3d/spread=0.3x")
     for bad in bad_names:
         with pytest.raises(ValueError):
             method_config("default", bad)

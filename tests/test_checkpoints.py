@@ -112,3 +112,30 @@ def test_native_folder_with_mismatched_weights_is_refused(tmp_path, small):
     (out / "config.json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="do not fit"):
         load_generator(out)
+
+
+def test_weights_digest_names_the_weights_and_is_cached(tmp_path, small, monkeypatch):
+    from invert3d.checkpoints import checkpoint_identity
+    from invert3d.checkpoints.digest import file_digest
+
+    monkeypatch.setenv("INVERT3D_CACHE", str(tmp_path / "cache"))
+    _, G, _ = small
+    save_generator(G, tmp_path / "a")
+    save_generator(G, tmp_path / "b")
+    first = checkpoint_identity(tmp_path / "a")
+    assert first == {"path": str(tmp_path / "a"), "sha256": checkpoint_identity(tmp_path / "b")["sha256"]}
+    assert len(first["sha256"]) == 64 and checkpoint_identity()["path"] == "embedded"
+    with torch.no_grad():
+        G.decoder.net[0].bias.add_(1e-3)
+    save_generator(G, tmp_path / "a")
+    assert checkpoint_identity(tmp_path / "a")["sha256"] != first["sha256"]
+    # A digest is read from the cache while the file's size and time are those it was hashed at.
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"0123456789")
+    digest = file_digest(blob)
+    stat = blob.stat()
+    blob.write_bytes(b"9876543210")
+    os.utime(blob, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert file_digest(blob) == digest
+    os.utime(blob, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert file_digest(blob) != digest

@@ -5,10 +5,10 @@ from dataclasses import replace
 import pytest
 import torch
 
+from invert3d import config as config_module
 from invert3d.cameras import pose_label
+from invert3d.config import InversionConfig, LossConfig, ProjectionConfig, TuningConfig
 from invert3d.generator import TriPlaneGenerator, preset
-from invert3d.inversion.config import InversionConfig, LossConfig, ProjectionConfig, TuningConfig
-from invert3d.inversion import config as config_module
 from invert3d.inversion.losses import ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint
 from invert3d.inversion.projection import lr_schedule, project

@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from invert3d.inversion.config import LossConfig
+from invert3d.config import LossConfig
 from invert3d.inversion.losses import LossTarget, ReconstructionLoss
 from invert3d.metrics import LPIPS
 from tests.conftest import SHARED

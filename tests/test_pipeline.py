@@ -12,9 +12,9 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from invert3d.cameras import load_label
-from invert3d.checkpoints import load_generator
+from invert3d.checkpoints import checkpoint_identity, load_generator
+from invert3d.config import preset
 from invert3d.errors import Invert3dError
-from invert3d.inversion.config import preset
 from invert3d.media import load_photo
 from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.synthetic.subject import make_subject, write_subject
@@ -40,8 +40,8 @@ def _invert(subject, out, cfg):
     G = load_generator()
     image = subject / "input.png"
     camera = load_label(subject / "input_camera.json")
-    return invert_photo(G, load_photo(image, 128), camera, cfg, out, run_config(cfg, image, camera, "embedded", G),
-                        quiet=True)
+    return invert_photo(G, load_photo(image, 128), camera, cfg, out,
+                        run_config(cfg, image, camera, checkpoint_identity(), G), quiet=True)
 
 
 def test_hfgi3d_result_folder_and_resume(subject, tmp_path):
@@ -203,3 +203,39 @@ def test_raw_photo_is_aligned_inverted_and_pasted_back(tmp_path):
     assert np.asarray(Image.open(views / "yaw+0.30_pitch+0.00.png")).shape == (128, 128, 3)
     r = run("render", out, "--orbit", "--composite", "--out", views)
     assert r.returncode == 2 and "not --orbit" in r.stderr
+
+
+FAST_PTI = ["--method", "pti", "--preset", "fast", "--coarse-steps", "2", "--tuning-steps", "2",
+            "--set", "coarse.w_avg_samples=500", "--set", "orbit_frames=2", "--quiet"]
+
+
+def test_changed_weights_are_another_run(tmp_path, subject):
+    from invert3d.checkpoints import save_generator
+
+    checkpoint = tmp_path / "model"
+    G = load_generator()
+    save_generator(G, checkpoint)
+    args = ["invert", subject / "input.png", "--camera", subject / "input_camera.json", "--checkpoint", checkpoint,
+            *FAST_PTI, "--out", tmp_path / "r"]
+    assert run(*args).returncode == 0
+    with torch.no_grad():
+        G.decoder.net[0].weight.mul_(1.01)  # same architecture, other weights
+    save_generator(G, checkpoint)
+    r = run(*args)
+    assert r.returncode == 2 and "other generator weights" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_render_uses_the_photos_intrinsics(tmp_path, subject):
+    from invert3d.cameras import pose_label
+    from invert3d.metrics import psnr
+
+    k = torch.tensor([[5.0, 0.0, 0.5], [0.0, 5.0, 0.5], [0.0, 0.0, 1.0]])  # a longer lens than EG3D's 4.26
+    photo = tmp_path / "photo.png"
+    photo.write_bytes((subject / "input.png").read_bytes())
+    (tmp_path / "photo.json").write_text(json.dumps(pose_label(0.0, 0.0, intrinsics=k).tolist()))
+    result = tmp_path / "r"
+    assert run("invert", photo, *FAST_PTI, "--out", result).returncode == 0
+    r = run("render", result, "--yaw", "0", "--pitch", "0", "--out", tmp_path / "v")
+    assert r.returncode == 0, r.stderr
+    rendered = load_photo(tmp_path / "v" / "yaw+0.00_pitch+0.00.png", 128)
+    assert float(psnr(rendered, load_photo(result / "reconstruction.png", 128))[0]) > 45

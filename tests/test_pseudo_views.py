@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from invert3d.cameras import pose_label, split_label, validate_label
+from invert3d.cameras import CameraRig, pose_label, split_label, validate_label
+from invert3d.config import PseudoViewConfig
 from invert3d.generator import TriPlaneGenerator, preset
 from invert3d.geometry import extract_mesh, rasterize
-from invert3d.inversion.config import PseudoViewConfig
 from invert3d.pseudo_views import (PseudoViews, combine, difference_mask, erode, photo_vertex_colours,
                                    pseudo_cameras, soften, warp_photo)
 from invert3d.pseudo_views.blend import blend_gaussian, blend_poisson, fill_bilinear
@@ -154,7 +154,7 @@ def test_pseudo_cameras_grid():
     G = TriPlaneGenerator(preset("small"))
     cam = pose_label(0.2, 0.1)
     cfg = PseudoViewConfig(yaw_range=0.6, pitch_range=0.3, yaw_steps=10, pitch_steps=3)
-    labels = pseudo_cameras(G, cam, cfg)
+    labels = pseudo_cameras(CameraRig.of(G.cfg.rendering, split_label(cam)[1]), cfg)
     assert labels.shape == (30, 25)
     for label in labels:
         validate_label(label)

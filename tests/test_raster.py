@@ -3,7 +3,7 @@
 import torch
 
 from invert3d.cameras import pose_label, split_label
-from invert3d.generator.rendering import camera_rays
+from invert3d.cameras.rays import camera_rays
 from invert3d.geometry import extract_mesh
 from invert3d.geometry.raster import rasterize, render_vertex_colors, vertex_visibility
 

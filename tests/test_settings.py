@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from invert3d.config import InversionConfig, preset
 from invert3d.generator import preset as generator_preset
-from invert3d.inversion.config import InversionConfig, preset
 from invert3d.settings import as_assignments, from_dict, read_settings_file, with_assignments
 from invert3d.training import TrainConfig
 

@@ -50,7 +50,7 @@ def test_render_depth_matches_the_surface(field):
     label = pose_label(0.3, -0.1)
     r = render_subject(field, label, 32, antialias=False)  # one ray per pixel: depth is exactly on the surface
     cam2world, k = split_label(label[None])
-    from invert3d.generator.rendering import camera_rays
+    from invert3d.cameras.rays import camera_rays
 
     origins, dirs = camera_rays(cam2world, k, 32)
     hit = r.mask.reshape(-1) > 0

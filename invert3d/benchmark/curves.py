@@ -13,10 +13,9 @@ from pathlib import Path
 import torch
 
 from invert3d.cameras import load_labels
-from invert3d.generator import TriPlaneGenerator
 from invert3d.media import from_uint8, load_photo
-from invert3d.metrics import LPIPS, psnr
-from invert3d.views import iter_views
+from invert3d.metrics import image_scores
+from invert3d.scene import Scene
 
 CURVE_FILE = "curve.jsonl"
 
@@ -31,14 +30,12 @@ class QualityCurve:
         size = photo.shape[-1]
         self.labels = torch.stack([camera.reshape(-1).cpu(), *(label for _, label in entries)])
         self.truth = torch.cat([photo.cpu(), *(load_photo(truth_dir / name, size) for name, _ in entries)])
-        self.lpips = LPIPS("alex")
 
-    @torch.no_grad()
-    def __call__(self, step: int, G: TriPlaneGenerator, ws: torch.Tensor) -> None:
+    def __call__(self, step: int, scene: Scene) -> None:
         started = time.monotonic()
-        renders = torch.cat([from_uint8(image) for image in iter_views(G, ws, self.labels)])
-        p = psnr(renders, self.truth)
-        lp = self.lpips(renders, self.truth)
+        renders = torch.cat([from_uint8(image) for image in scene.views(self.labels)])
+        scores = image_scores(renders, self.truth, ("psnr", "lpips_alex"))
+        p, lp = scores["psnr"], scores["lpips_alex"]
         record = {"step": step, "input_psnr": round(float(p[0]), 3), "novel_psnr": round(float(p[1:].mean()), 3),
                   "input_lpips_alex": round(float(lp[0]), 4), "novel_lpips_alex": round(float(lp[1:].mean()), 4),
                   "seconds": round(time.monotonic() - started, 2)}

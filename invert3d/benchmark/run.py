@@ -20,7 +20,7 @@ from invert3d.media import image_grid, load_photo, save_png
 from invert3d.metrics import chamfer_distance
 from invert3d.pipeline.evaluate import SCORE_KEYS, TruthGeometry, ViewScore, mean_scores, score_subject, truth_geometry
 from invert3d.pipeline.invert import invert_photo, run_config
-from invert3d.pipeline.result import open_result
+from invert3d.pipeline.layout import ResultFolder
 from invert3d.synthetic.decals import KINDS, text_image
 from invert3d.synthetic.subject import make_subject, write_subject
 
@@ -59,10 +59,11 @@ def _record(subject: str, method: str, score: ViewScore, **extra) -> dict:
     return {"subject": subject, "method": method, "view": extra.pop("view", score.name), **values, **extra}
 
 
-def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: str, echo=print,
+def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: dict[str, str], echo=print,
               curve_every: int | None = None, settings: list[str] | tuple[str, ...] = ()) -> dict:
-    """Invert every case of ``suite`` with every method (``settings``, KEY=VALUE, applied to all of them); write
-    results.json, table.md and contact sheets.
+    """Invert every case of ``suite`` with every method (``settings``, KEY=VALUE, applied to all of them) with
+    fresh generators from ``G_factory`` (``checkpoint``: their ``checkpoint_identity``); write results.json,
+    table.md and contact sheets.
 
     With ``curve_every``, runs made now also score their final optimization every that many steps (curve.jsonl in
     the run folder); every run's curve is gathered into results.json and plotted in tradeoff.png.
@@ -86,9 +87,10 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
                                    snapshot=curve)
             if (run_dir / CURVE_FILE).is_file():
                 curves.setdefault(case.name, {})[method] = read_curve(run_dir / CURVE_FILE)
-            scores = score_subject(open_result(run_dir), subject, geometry)
+            run = ResultFolder(run_dir)
+            scores = score_subject(run.open(), subject, geometry)
             renders[method] = scores.novel
-            chamfer = chamfer_distance(read_ply(run_dir / "mesh.ply"), true_mesh)
+            chamfer = chamfer_distance(read_ply(run.mesh), true_mesh)
             records.append(_record(case.name, method, scores.input, view="input", chamfer=round(chamfer, 6),
                                    seconds=summary["seconds_total"]))
             records += [_record(case.name, method, s) for s in scores.novel]

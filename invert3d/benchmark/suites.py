@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from invert3d.inversion.config import InversionConfig, preset
+from invert3d.config import InversionConfig, preset
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,15 @@ def pose_label(yaw: float | Sequence[float] | torch.Tensor, pitch: float | Seque
     return make_label(look_at_pose(yaw, pitch, radius, pivot), k)
 
 
+def grid_labels(yaws: Sequence[float] | torch.Tensor, pitches: Sequence[float] | torch.Tensor,
+                radius: float = FFHQ_RADIUS, pivot: Sequence[float] = FFHQ_PIVOT,
+                intrinsics: torch.Tensor | None = None) -> torch.Tensor:
+    """Labels [P * Y, 25] of a pitch x yaw grid of look-at cameras: rows = pitch, columns = yaw."""
+    yaw, pitch = torch.meshgrid(torch.as_tensor(yaws, dtype=torch.float32),
+                                torch.as_tensor(pitches, dtype=torch.float32), indexing="xy")
+    return pose_label(yaw.reshape(-1), pitch.reshape(-1), radius, pivot, intrinsics)
+
+
 def orbit_labels(frames: int, radius: float = FFHQ_RADIUS, pivot: Sequence[float] = FFHQ_PIVOT,
                  yaw_range: float = 0.35, pitch_range: float = 0.25, intrinsics: torch.Tensor | None = None
                  ) -> torch.Tensor:

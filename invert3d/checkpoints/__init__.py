@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from invert3d.checkpoints.digest import checkpoint_digest
 from invert3d.checkpoints.native import is_native_checkpoint, load_native, load_state, save_generator
 from invert3d.checkpoints.nvidia_pickle import generator_record, module_state_dict, read_nvidia_pickle
 from invert3d.errors import CheckpointError
@@ -51,4 +52,11 @@ def load_generator(path: str | Path | None = None, device: str | torch.device = 
     return G.to(device).eval().requires_grad_(False)
 
 
-__all__ = ["EMBEDDED_DIR", "load_generator", "load_nvidia_pickle", "save_generator"]
+def checkpoint_identity(path: str | Path | None = None) -> dict[str, str]:
+    """What names a generator in a result's config.json: its path ('embedded' for the embedded model) and the
+    SHA-256 of its weights (``checkpoint_digest``)."""
+    source = EMBEDDED_DIR if path is None else Path(path)
+    return {"path": "embedded" if path is None else str(path), "sha256": checkpoint_digest(source)}
+
+
+__all__ = ["EMBEDDED_DIR", "checkpoint_identity", "load_generator", "load_nvidia_pickle", "save_generator"]

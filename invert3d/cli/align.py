@@ -9,9 +9,9 @@ from typing import Optional
 import typer
 from tqdm import tqdm
 
-from invert3d.cli.common import photos_in
 from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
+from invert3d.media import photos_in
 
 
 def crop_size(size: Optional[int], checkpoint: Optional[Path]) -> int:

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from invert3d.benchmark import METHOD_HELP, SUITES, method_config, run_suite
+from invert3d.checkpoints import checkpoint_identity
 from invert3d.cli.common import config_option, open_generator, set_option, settings_list
 from invert3d.errors import Invert3dError
 
@@ -40,7 +41,7 @@ def bench(
             raise Invert3dError(str(exc)) from None
     open_generator(checkpoint, None, device)  # fail early on a bad checkpoint
     report = run_suite(lambda: open_generator(checkpoint, None, device), suite, names, out,
-                       str(checkpoint) if checkpoint else "embedded", echo=typer.echo, curve_every=curve_every,
+                       checkpoint_identity(checkpoint), echo=typer.echo, curve_every=curve_every,
                        settings=settings)
     typer.echo((out / "table.md").read_text())
     typer.echo(f"wrote {out}/results.json, {out}/table.md, {out}/sheets/ ({len(report['records'])} records)")

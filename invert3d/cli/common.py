@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 
 from invert3d.checkpoints import load_generator
+from invert3d.config import InversionConfig, preset as inversion_preset
 from invert3d.errors import Invert3dError
 from invert3d.generator import TriPlaneGenerator, preset
-from invert3d.inversion.config import InversionConfig, preset as inversion_preset
 from invert3d.runtime import resolve_device
 from invert3d.settings import as_assignments, read_settings_file, with_assignments
 
@@ -44,21 +44,6 @@ def inversion_settings(preset_name: str, method: str, settings: list[str], **fie
         return with_assignments(inversion_preset(preset_name, method, **fields), settings)
     except ValueError as exc:
         raise Invert3dError(str(exc)) from None
-
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-
-
-def photos_in(path: Path) -> list[Path]:
-    """``path`` itself, or the images in the folder ``path`` (sorted by name)."""
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        if not images:
-            raise Invert3dError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        return images
-    raise Invert3dError(f"image not found: {path}")
 
 
 def parse_seeds(text: str) -> list[int]:

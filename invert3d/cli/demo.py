@@ -8,12 +8,13 @@ from typing import Optional
 import typer
 
 from invert3d.cameras import load_label
+from invert3d.checkpoints import checkpoint_identity
 from invert3d.cli.common import config_option, inversion_settings, open_generator, set_option, settings_list
 from invert3d.errors import Invert3dError
 from invert3d.media import image_grid, load_photo, save_png
 from invert3d.pipeline.evaluate import mean_scores, score_subject, truth_geometry
-from invert3d.pipeline.invert import invert_photo, run_config
-from invert3d.pipeline.result import open_result
+from invert3d.pipeline.jobs import Job, run_job
+from invert3d.pipeline.layout import ResultFolder
 from invert3d.synthetic.subject import PROCEDURAL_DECALS, make_subject, write_subject
 
 
@@ -38,13 +39,11 @@ def demo(
     if not (subject_dir / "subject.json").exists():
         write_subject(subject, subject_dir, yaw, 0.0, G.img_resolution)
     image = subject_dir / "input.png"
-    camera = load_label(subject_dir / "input_camera.json")
-    ck = str(checkpoint) if checkpoint is not None else "embedded"
-    result_dir = out / "result"
-    summary = invert_photo(G, load_photo(image, G.img_resolution), camera, cfg, result_dir,
-                           run_config(cfg, image, camera, ck, G))
+    result = ResultFolder(out / "result")
+    job = Job(image, result.root, load_photo(image, G.img_resolution), load_label(subject_dir / "input_camera.json"))
+    summary = run_job(job, G, cfg, checkpoint_identity(checkpoint))
     truth = truth_geometry(subject.field, subject_dir, G.img_resolution, subject.decals)
-    scores = score_subject(open_result(result_dir), subject_dir, truth).novel
+    scores = score_subject(result.open(), subject_dir, truth).novel
     save_png(out / "novel_vs_truth.png", image_grid([s.truth for s in scores] + [s.image for s in scores],
                                                     len(scores)))
     m, iv = mean_scores(scores), summary["input_view"]
@@ -52,5 +51,5 @@ def demo(
              if "decal_psnr" in m else "")
     typer.echo(f"input view: PSNR {iv['psnr']:.2f} dB, LPIPS {iv['lpips_alex']:.3f}; "
                f"{len(scores)} novel views vs truth: PSNR {m['psnr']:.2f} dB, LPIPS {m['lpips_alex']:.3f}{decal}")
-    typer.echo(f"look at {out}/novel_vs_truth.png (top: truth, bottom: inverted), {result_dir}/pseudo_views.png, "
-               f"{result_dir}/orbit.mp4; took {summary['seconds_total']:.0f} s")
+    typer.echo(f"look at {out}/novel_vs_truth.png (top: truth, bottom: inverted), {result.pseudo_views}, "
+               f"{result.orbit}; took {summary['seconds_total']:.0f} s")

@@ -6,14 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 import typer
 from PIL import Image
 
-from invert3d.cli.common import IMAGE_SUFFIXES
 from invert3d.errors import Invert3dError
-from invert3d.media import load_photo, to_uint8
-from invert3d.metrics import LPIPS, ms_ssim, psnr, ssim
+from invert3d.media import IMAGE_SUFFIXES, load_photo, to_uint8
+from invert3d.metrics import IMAGE_SCORES, image_scores
 from invert3d.metrics.identity import IdentityUnavailable, identity_model
 
 
@@ -51,7 +49,6 @@ def metrics(
     """Print PSNR, SSIM, MS-SSIM, LPIPS (AlexNet, VGG) and, where dlib loads, the face identity distance (dlib
     ResNet descriptors; below 0.6 is the same person; null where no face is found) as JSON: per pair and mean."""
     pairs = _pairs(a, b)
-    alex, vgg = LPIPS("alex"), LPIPS("vgg")
     try:
         identity = identity_model()
     except IdentityUnavailable as exc:
@@ -61,13 +58,10 @@ def metrics(
     for pa, pb in pairs:
         y = load_photo(pb, _side(pb))
         x = load_photo(pa, y.shape[-1])
-        with torch.no_grad():
-            rows.append({"image": pa.name, "psnr": float(psnr(x, y)[0]), "ssim": float(ssim(x, y)[0]),
-                         "ms_ssim": float(ms_ssim(x, y)[0]), "lpips_alex": float(alex(x, y)[0]),
-                         "lpips_vgg": float(vgg(x, y)[0])})
+        rows.append({"image": pa.name, **{k: float(v[0]) for k, v in image_scores(x, y).items()}})
         if identity is not None:
             rows[-1]["identity"] = identity.distance(to_uint8(x), to_uint8(y))
-    keys = ("psnr", "ssim", "ms_ssim", "lpips_alex", "lpips_vgg") + (("identity",) if identity else ())
+    keys = IMAGE_SCORES + (("identity",) if identity else ())
     mean = {k: _mean([r[k] for r in rows]) for k in keys}
     rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
     typer.echo(json.dumps({"pairs": rows, "mean": mean} if len(rows) > 1 else rows[0]))

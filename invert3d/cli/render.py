@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -10,13 +9,13 @@ import numpy as np
 import torch
 import typer
 
-from invert3d.cameras import load_labels, orbit_labels, pose_label
+from invert3d.cameras import load_labels
 from invert3d.errors import Invert3dError
 from invert3d.media import save_png, to_uint8, write_video
 from invert3d.pipeline.composite import aligned_photo, composite as composite_view
-from invert3d.pipeline.result import open_result
+from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import resolve_device
-from invert3d.views import iter_renders, iter_views
+from invert3d.scene import Scene
 
 
 def render(
@@ -32,39 +31,37 @@ def render(
                                    "(<name>_composite.png; for a result inverted from a raw photo)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:
-    """Render a result from --yaw/--pitch, along an --orbit, or at every camera of a --cameras file."""
+    """Render a result from --yaw/--pitch, along an --orbit (both through the photo's lens, as the result's own
+    views), or at every camera of a --cameras file."""
     modes = sum([yaw is not None or pitch is not None, orbit, cameras is not None])
     if modes != 1:
         raise Invert3dError("give exactly one of --yaw/--pitch, --orbit or --cameras")
     if composite and orbit:
         raise Invert3dError("--composite works with --yaw/--pitch or --cameras, not --orbit")
     entries = load_labels(cameras) if cameras is not None else None
-    res = open_result(result, resolve_device(device))
-    paste = _paster(result, res) if composite else None
-    r = res.G.cfg.rendering
+    folder = ResultFolder(result)
+    scene = folder.open(resolve_device(device))
+    paste = _paster(folder, scene) if composite else None
     out.mkdir(parents=True, exist_ok=True)
     if orbit:
-        write_video(out / "orbit.mp4", iter_views(res.G, res.ws, orbit_labels(frames, r.avg_camera_radius,
-                                                                              r.avg_camera_pivot)))
+        write_video(out / "orbit.mp4", scene.views(scene.rig.orbit(frames)))
         typer.echo(f"wrote {out / 'orbit.mp4'}")
     elif entries is not None:
         labels = torch.stack([label for _, label in entries])
-        for (name, _), view in zip(entries, iter_renders(res.G, res.ws, labels)):
+        for (name, _), view in zip(entries, scene.renders(labels)):
             _save(out / (Path(name).stem + ".png"), view, paste)
         typer.echo(f"wrote {len(entries)} views to {out}/")
     else:
         y, p = yaw or 0.0, pitch or 0.0
-        label = pose_label(y, p, r.avg_camera_radius, r.avg_camera_pivot)[None]
         path = out / f"yaw{y:+.2f}_pitch{p:+.2f}.png"
-        _save(path, next(iter_renders(res.G, res.ws, label)), paste)
+        _save(path, scene.render(scene.rig.pose(y, p)), paste)
         typer.echo(f"wrote {path}" + (f" and {path.with_name(path.stem + '_composite.png')}" if paste else ""))
 
 
-def _paster(result: Path, res) -> Callable[[dict], np.ndarray]:
+def _paster(folder: ResultFolder, scene: Scene) -> Callable[[dict], np.ndarray]:
     """view outputs -> the photo with that view pasted in (widened to the input view's head)."""
-    photo, transform, crop_size = aligned_photo(result)
-    camera = torch.tensor(json.loads((result / "config.json").read_text())["input"]["camera"])
-    input_view = next(iter_renders(res.G, res.ws, camera[None]))
+    photo, transform, crop_size = aligned_photo(folder)
+    input_view = scene.render(folder.input_camera())
     return lambda view: composite_view(photo, transform, crop_size, view, input_view)
 
 

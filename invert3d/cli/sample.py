@@ -10,11 +10,11 @@ import torch
 import typer
 from tqdm import tqdm
 
-from invert3d.cameras import orbit_labels, pose_label
+from invert3d.cameras import CameraRig
 from invert3d.cli.common import open_generator, parse_seeds
 from invert3d.media import image_grid, save_png, write_video
 from invert3d.runtime import seeded_latent
-from invert3d.views import iter_views
+from invert3d.scene import Scene
 
 
 def sample(
@@ -34,10 +34,8 @@ def sample(
     per seed) and an orbit video per seed (seedNNNN.mp4)."""
     seed_list = parse_seeds(seeds)
     G = open_generator(checkpoint, random_init, device)
-    r = G.cfg.rendering
-    front = pose_label(0.0, 0.0, r.avg_camera_radius, r.avg_camera_pivot)[None]
-    orbit = orbit_labels(frames, r.avg_camera_radius, r.avg_camera_pivot)
-    grid_cams = orbit_labels(grid_views, r.avg_camera_radius, r.avg_camera_pivot)
+    rig = CameraRig.of(G.cfg.rendering)
+    front, orbit, grid_cams = rig.pose(0.0, 0.0)[None], rig.orbit(frames), rig.orbit(grid_views)
     out.mkdir(parents=True, exist_ok=True)
     device_ = next(G.parameters()).device
     rows = []
@@ -45,7 +43,7 @@ def sample(
         z = seeded_latent(seed, G.z_dim).to(device_)
         ws = G.mapping(z, front.to(device_), truncation_psi=truncation)
         # One pass per seed: the backbone runs once, then the front view, the grid views and the orbit frames.
-        views = iter_views(G, ws, torch.cat([front, grid_cams, orbit]))
+        views = Scene(G, ws).views(torch.cat([front, grid_cams, orbit]))
         save_png(out / f"seed{seed:04d}.png", next(views))
         rows.extend(next(views) for _ in range(grid_views))
         frames_iter = tqdm(views, total=frames, desc=f"seed {seed} orbit", unit="frame", leave=False)

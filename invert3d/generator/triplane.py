@@ -13,8 +13,9 @@ import dataclasses
 import torch
 from torch import nn
 
+from invert3d.cameras.rays import camera_rays
 from invert3d.generator.config import GeneratorConfig
-from invert3d.generator.rendering import ImportanceRenderer, TriplaneDecoder, camera_rays
+from invert3d.generator.rendering import ImportanceRenderer, TriplaneDecoder
 from invert3d.generator.stylegan2 import NoiseMode, StyleGAN2Backbone
 from invert3d.generator.superresolution import SuperResolution
 

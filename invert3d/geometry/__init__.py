@@ -1,4 +1,4 @@
-"""Meshes: extraction from implicit fields and generator densities by marching cubes, z-buffer rasterization,
+"""Meshes: extraction from implicit fields by marching cubes, z-buffer rasterization,
 and PLY files."""
 
 from invert3d.geometry.mesh import Mesh, extract_mesh, grid_points, mesh_from_volume, sample_grid

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from invert3d.inversion.config import LossConfig
+from invert3d.config import LossConfig
 from invert3d.metrics import LPIPS
 from invert3d.runtime import has_fast_bf16
 

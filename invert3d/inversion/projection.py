@@ -11,8 +11,8 @@ import math
 
 import torch
 
+from invert3d.config import ProjectionConfig
 from invert3d.generator import TriPlaneGenerator
-from invert3d.inversion.config import ProjectionConfig
 from invert3d.inversion.losses import ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint, StageLog, resume
 

@@ -13,11 +13,12 @@ from typing import Protocol
 import torch
 import torch.nn.functional as F
 
+from invert3d.config import TuningConfig
 from invert3d.generator import TriPlaneGenerator
-from invert3d.inversion.config import TuningConfig
 from invert3d.inversion.losses import LossTarget, ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint, StageLog, resume
 from invert3d.pseudo_views import PseudoViews
+from invert3d.scene import Scene
 
 
 @dataclass
@@ -29,11 +30,12 @@ class DensityTarget:
 
 
 class Snapshot(Protocol):
-    """Observer of the tuning: called as ``snapshot(step, G, ws)`` every ``every`` steps."""
+    """Observer of the tuning: called as ``snapshot(step, scene)`` every ``every`` steps, with the scene being
+    tuned (seen through the photo's lens)."""
 
     every: int
 
-    def __call__(self, step: int, G: TriPlaneGenerator, ws: torch.Tensor) -> None: ...
+    def __call__(self, step: int, scene: Scene) -> None: ...
 
 
 class PseudoTargets:
@@ -93,7 +95,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
          snapshot: Snapshot | None = None) -> torch.Tensor:
     """Tune G (in place) and ws [1, num_ws, w_dim] to the photo [1, 3, H, W] at camera [25]; returns the tuned ws.
 
-    ``snapshot``, if given, sees G and ws before the first step and every ``snapshot.every`` steps (the
+    ``snapshot``, if given, sees the scene before the first step and every ``snapshot.every`` steps (the
     benchmark's quality curves; a resumed run skips step 0); it must not change them.
     """
     device = photo.device
@@ -118,7 +120,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     if log is not None:
         log.begin(first)
     if snapshot is not None and first == 0:
-        snapshot(0, G, w.detach())
+        snapshot(0, Scene.seen_from(G, w.detach(), camera))
     for step in range(first, cfg.steps):
         planes = G.planes(w)
         if pseudo is not None:
@@ -136,7 +138,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
             values["photo_lpips"] = lpips[0].item()
             if cfg.stop_lpips is not None and values["photo_lpips"] <= cfg.stop_lpips:
                 if snapshot is not None and step % snapshot.every:
-                    snapshot(step, G, w.detach())
+                    snapshot(step, Scene.seen_from(G, w.detach(), camera))
                 break  # close enough to the photo: the current weights are the result
         if density is not None:
             idx = torch.randint(len(density.points), (cfg.density_points,), generator=g)
@@ -150,7 +152,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         if log is not None:
             log.step(step + 1, {"loss": loss.item(), **values})
         if snapshot is not None and ((step + 1) % snapshot.every == 0 or step + 1 == cfg.steps):
-            snapshot(step + 1, G, w.detach())
+            snapshot(step + 1, Scene.seen_from(G, w.detach(), camera))
         if checkpoint is not None:
             checkpoint.maybe_save(step + 1, opt, g, lambda: {"generator": G.state_dict(), "w": w.detach()})
     if log is not None:

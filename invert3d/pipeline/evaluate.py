@@ -13,15 +13,15 @@ import torch.nn.functional as F
 
 from invert3d.cameras import FFHQ_RADIUS, load_label, load_labels
 from invert3d.media import from_uint8, load_photo, to_uint8
-from invert3d.metrics import LPIPS, ms_ssim, psnr, render_vs_truth, reprojection_error, ssim
-from invert3d.pipeline.result import InversionResult
-from invert3d.synthetic.head import HeadField
+from invert3d.metrics import image_scores, lpips_net, render_vs_truth, reprojection_error
+from invert3d.scene import Scene
 from invert3d.synthetic.decals import Decal
+from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.render import render_decal_region, render_subject
-from invert3d.views import iter_renders
 
 SCORE_KEYS = ("psnr", "ssim", "ms_ssim", "lpips_alex", "reprojection", "mask_iou", "depth_err", "decal_psnr",
               "decal_lpips")
+VIEW_SCORES = ("psnr", "ssim", "ms_ssim", "lpips_alex")  # of every view; the others only where measurable
 MIN_DECAL_PIXELS = 16  # a view showing fewer pixels of the decal gets no decal score
 DECAL_CROP = 64  # side (px) the decal's bounding box is resized to for its LPIPS
 
@@ -79,7 +79,7 @@ def truth_geometry(field: HeadField, subject_dir: Path, resolution: int, decals:
     return TruthGeometry(torch.stack([r.mask for r in renders]), torch.stack([r.depth for r in renders]), decal)
 
 
-def _decal_scores(rendered: torch.Tensor, truth: torch.Tensor, region: torch.Tensor, lpips: LPIPS
+def _decal_scores(rendered: torch.Tensor, truth: torch.Tensor, region: torch.Tensor
                   ) -> tuple[float | None, float | None]:
     """PSNR over ``region`` [1, H, W] (bool) of images [1, 3, H, W] in [-1, 1], and the LPIPS of the region's
     bounding box (square, 4 px margin, resized to DECAL_CROP^2); (None, None) where too little of it shows."""
@@ -93,24 +93,23 @@ def _decal_scores(rendered: torch.Tensor, truth: torch.Tensor, region: torch.Ten
     y0, x0 = (min(max(c - side // 2, 0), size - side) for c in (cy, cx))
     crops = [F.interpolate(im[..., y0:y0 + side, x0:x0 + side], size=(DECAL_CROP, DECAL_CROP), mode="bilinear",
                            align_corners=False, antialias=True) for im in (rendered, truth)]
-    return float(10 * torch.log10(1 / mse.clamp_min(1e-10))), float(lpips(*crops)[0])
+    return float(10 * torch.log10(1 / mse.clamp_min(1e-10))), float(lpips_net("alex")(*crops)[0])
 
 
 @torch.no_grad()
-def score_subject(result: InversionResult, subject_dir: Path, geometry: TruthGeometry | None = None
-                  ) -> SubjectScores:
-    """Render ``result`` at the input camera and at every truth camera of a subject folder (``invert3d synth``'s
+def score_subject(scene: Scene, subject_dir: Path, geometry: TruthGeometry | None = None) -> SubjectScores:
+    """Render ``scene`` at the input camera and at every truth camera of a subject folder (``invert3d synth``'s
     layout) and score each view against the true image (and the truth's geometry, if given)."""
-    lpips = LPIPS("alex")
     cameras = _cameras(subject_dir)
     labels = torch.stack([label for _, label in cameras])
     scores, home = [], None
-    for k, ((path, label), out) in enumerate(zip(cameras, iter_renders(result.G, result.ws, labels))):
+    for k, ((path, label), out) in enumerate(zip(cameras, scene.renders(labels))):
         out = {key: v[0].float().cpu() for key, v in out.items()}
         image = to_uint8(out["image"])
-        rendered, truth = from_uint8(image), load_photo(subject_dir / path, result.G.img_resolution)
-        score = ViewScore(Path(path).name, float(psnr(rendered, truth)[0]), float(ssim(rendered, truth)[0]),
-                          float(ms_ssim(rendered, truth)[0]), float(lpips(rendered, truth)[0]), image, to_uint8(truth))
+        rendered, truth = from_uint8(image), load_photo(subject_dir / path, scene.G.img_resolution)
+        values = image_scores(rendered, truth, VIEW_SCORES)
+        score = ViewScore(Path(path).name, **{name: float(v[0]) for name, v in values.items()}, image=image,
+                          truth=to_uint8(truth))
         if home is None:
             home = (rendered[0], out["image_depth"], label)
         else:
@@ -120,7 +119,7 @@ def score_subject(result: InversionResult, subject_dir: Path, geometry: TruthGeo
             score.mask_iou, score.depth_err = render_vs_truth(out["image_mask"], out["image_depth"],
                                                               geometry.mask[k], geometry.depth[k], FFHQ_RADIUS)
             if geometry.decal is not None:
-                score.decal_psnr, score.decal_lpips = _decal_scores(rendered, truth, geometry.decal[k], lpips)
+                score.decal_psnr, score.decal_lpips = _decal_scores(rendered, truth, geometry.decal[k])
         scores.append(score)
     return SubjectScores(scores[0], scores[1:])
 

@@ -1,7 +1,8 @@
-"""One inversion job: photo + camera + generator -> a result folder (resumable, never half-overwritten).
+"""One inversion: photo + camera + generator -> a result folder (resumable, never half-overwritten).
 
 A result folder holds ``config.json`` from the start and ``summary.json`` only once everything is written; a
-folder with a summary is finished and is left alone (or refused, if it was made with other settings).
+folder with a summary is finished and is left alone (or refused, if it was made by another run: other settings,
+another photo or camera, other generator weights).
 """
 
 from __future__ import annotations
@@ -14,27 +15,28 @@ from typing import Callable
 
 import torch
 
+from invert3d.config import InversionConfig
 from invert3d.errors import Invert3dError
-from invert3d.files import atomic_file
 from invert3d.generator import TriPlaneGenerator
-from invert3d.inversion.config import InversionConfig
 from invert3d.inversion.tuning import Snapshot
-from invert3d.metrics import LPIPS, psnr, ssim
+from invert3d.metrics import image_scores
+from invert3d.pipeline.layout import ResultFolder
 from invert3d.pipeline.outputs import write_outputs
 from invert3d.pipeline.stages import run_stages
+from invert3d.scene import Scene
+
+INPUT_SCORES = {"psnr": 3, "ssim": 4, "lpips_alex": 4, "lpips_vgg": 4}  # summary.json's scores, their decimals
 
 
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def run_config(cfg: InversionConfig, image: Path, camera: torch.Tensor, checkpoint: str,
+def run_config(cfg: InversionConfig, image: Path, camera: torch.Tensor, checkpoint: dict[str, str],
                G: TriPlaneGenerator) -> dict:
     """Everything that determines a result: what config.json holds (as JSON types, so it compares equal to a
-    reloaded copy)."""
-    return json.loads(json.dumps({"inversion": cfg.to_dict(), "input": {"image": str(image), "sha256": _file_digest(image),
-                                                  "camera": [round(float(v), 7) for v in camera]},
-            "checkpoint": checkpoint, "generator": G.cfg.to_dict()}))
+    reloaded copy). ``checkpoint`` is ``checkpoints.checkpoint_identity(...)``: its path and weights digest."""
+    return json.loads(json.dumps({
+        "inversion": cfg.to_dict(),
+        "input": {"image": str(image), "sha256": hashlib.sha256(image.read_bytes()).hexdigest(),
+                  "camera": [round(float(v), 7) for v in camera]},
+        "checkpoint": checkpoint, "generator": G.cfg.to_dict()}))
 
 
 def _settings(config: dict) -> dict | None:
@@ -46,69 +48,76 @@ def _settings(config: dict) -> dict | None:
         return None
 
 
-def _same_run(a: dict, b: dict) -> bool:
-    return (_settings(a) == _settings(b) is not None and all(a.get(k) == b.get(k) for k in ("checkpoint", "generator"))
-            and a.get("input", {}).get("sha256") == b["input"]["sha256"]
-            and a.get("input", {}).get("camera") == b["input"]["camera"])
+def _weights(config: dict) -> str | None:
+    checkpoint = config.get("checkpoint")
+    return checkpoint.get("sha256") if isinstance(checkpoint, dict) else None  # None: written before digests
 
 
-def is_finished(out: Path) -> bool:
-    return (out / "summary.json").is_file()
+def _difference(existing: dict, config: dict) -> str | None:
+    """What makes ``existing`` (a folder's config.json) another run than ``config``; None if it is this one."""
+    if _settings(existing) != _settings(config) or _settings(existing) is None:
+        return "other settings"
+    inp, new = existing.get("input", {}), config["input"]
+    if inp.get("sha256") != new["sha256"] or inp.get("camera") != new["camera"]:
+        return "another input photo or camera"
+    if existing.get("generator") != config["generator"]:
+        return "another generator architecture"
+    if _weights(existing) != _weights(config):
+        return "other generator weights"
+    return None
 
 
-def check_out_dir(out: Path, config: dict) -> bool:
-    """True when ``out`` already holds this finished run; raise if it holds another run; else prepare it."""
-    config_path = out / "config.json"
-    if config_path.exists():
+def prepare_folder(folder: ResultFolder, config: dict) -> bool:
+    """True when ``folder`` already holds this finished run; raise if it holds another run; else prepare it."""
+    if folder.config.exists():
         try:
-            existing = json.loads(config_path.read_text())
+            existing = json.loads(folder.config.read_text())
         except ValueError:
             existing = {}
-        if not _same_run(existing, config):
-            what = "a finished" if is_finished(out) else "an unfinished"
-            raise Invert3dError(f"{out} holds {what} run with other settings or another input; use another --out")
-        return is_finished(out)
-    if out.exists() and any(out.iterdir()):
-        raise Invert3dError(f"{out} exists and is not an invert3d result folder; use another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_file(config_path) as tmp:
-        tmp.write_text(json.dumps(config, indent=2))
+        why = _difference(existing, config)
+        if why is not None:
+            what = "a finished" if folder.is_finished() else "an unfinished"
+            raise Invert3dError(f"{folder.root} holds {what} run made with {why}; use another --out")
+        return folder.is_finished()
+    if folder.root.exists() and any(folder.root.iterdir()):
+        raise Invert3dError(f"{folder.root} exists and is not an invert3d result folder; use another --out")
+    folder.root.mkdir(parents=True, exist_ok=True)
+    folder.write_config(config)
     return False
 
 
-@torch.no_grad()
-def input_view_metrics(recon: torch.Tensor, photo: torch.Tensor) -> dict[str, float]:
-    a, b = recon.float().cpu(), photo.float().cpu()
-    return {"psnr": round(float(psnr(a, b)[0]), 3), "ssim": round(float(ssim(a, b)[0]), 4),
-            "lpips_alex": round(float(LPIPS("alex")(a, b)[0]), 4),
-            "lpips_vgg": round(float(LPIPS("vgg")(a, b)[0]), 4)}
+def input_view_scores(recon: torch.Tensor, photo: torch.Tensor) -> dict[str, float]:
+    """summary.json's input-view scores of the reconstruction [1, 3, H, W] against the photo."""
+    scores = image_scores(recon, photo, tuple(INPUT_SCORES))
+    return {k: round(float(v[0]), INPUT_SCORES[k]) for k, v in scores.items()}
 
 
 def invert_photo(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, cfg: InversionConfig, out: Path,
                  config: dict, quiet: bool = False, snapshot: Snapshot | None = None,
-                 more_outputs: Callable[[Path, TriPlaneGenerator, torch.Tensor], None] | None = None) -> dict:
-    """Invert photo [1, 3, H, W] (at the generator's resolution, in [-1, 1]) seen from camera [25] into ``out``.
+                 more_outputs: Callable[[ResultFolder, Scene], None] | None = None) -> dict:
+    """Invert photo [1, 3, H, W] (at the generator's resolution, in [-1, 1]) seen from camera [25] into ``out``;
+    G is tuned in place.
 
-    ``config`` is ``run_config(...)``; ``more_outputs(out, G, ws)`` writes any further files before the folder
+    ``config`` is ``run_config(...)``; ``more_outputs(folder, scene)`` writes any further files before the folder
     is marked finished. Returns the summary (also written to ``out/summary.json``).
     """
-    if check_out_dir(out, config):
-        return json.loads((out / "summary.json").read_text())
+    folder = ResultFolder(out)
+    if prepare_folder(folder, config):
+        return folder.read_summary()
     started = time.monotonic()
     device = next(G.parameters()).device
     photo, camera = photo.to(device), camera.to(device)
-    results = run_stages(G, photo, camera, cfg, out, quiet=quiet, snapshot=snapshot)
+    results = run_stages(G, photo, camera, cfg, folder, quiet=quiet, snapshot=snapshot)
     t = time.monotonic()
-    coarse = (results.coarse_mesh, results.pretrained, results.ws_coarse) if results.coarse_mesh is not None else None
-    recon = write_outputs(out, G, results.ws, photo, camera, coarse, results.pseudo, results.difference,
-                          cfg.geometry.resolution, cfg.pseudo.visibility_tolerance, cfg.orbit_frames)
+    scene = Scene.seen_from(G, results.ws, camera)
+    recon = write_outputs(folder, scene, photo, camera, results.coarse, results.coarse_mesh, results.pseudo,
+                          results.difference, cfg.geometry.resolution, cfg.pseudo.visibility_tolerance,
+                          cfg.orbit_frames)
     if more_outputs is not None:
-        more_outputs(out, G, results.ws)
+        more_outputs(folder, scene)
     seconds = {**results.seconds, "outputs": round(time.monotonic() - t, 2)}
-    summary = {"method": cfg.method, "preset": cfg.preset, "input_view": input_view_metrics(recon, photo),
-               "seconds": seconds, "seconds_total": round(sum(seconds.values()), 2),
-               "peak_memory_mb": results.peak_memory_mb, "lpips_precision": results.lpips_precision,
-               "seconds_this_session": round(time.monotonic() - started, 2)}
-    with atomic_file(out / "summary.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2))
-    return summary
+    return folder.write_summary({
+        "method": cfg.method, "preset": cfg.preset, "input_view": input_view_scores(recon, photo),
+        "seconds": seconds, "seconds_total": round(sum(seconds.values()), 2),
+        "peak_memory_mb": results.peak_memory_mb, "lpips_precision": results.lpips_precision,
+        "seconds_this_session": round(time.monotonic() - started, 2)})

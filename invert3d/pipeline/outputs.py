@@ -3,34 +3,23 @@ tuned generator."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
-from safetensors.torch import save_file
 
-from invert3d.cameras import orbit_labels, pose_label, split_label
-from invert3d.checkpoints import save_generator
-from invert3d.files import atomic_file
-from invert3d.generator import TriPlaneGenerator
 from invert3d.geometry import Mesh, write_ply
-from invert3d.geometry.density import density_mesh
-from invert3d.media import image_grid, save_png, to_uint8, write_video
+from invert3d.media import image_grid, save_png, to_uint8, unit_to_uint8, write_video
+from invert3d.pipeline.layout import ResultFolder
 from invert3d.pseudo_views import PseudoViews, photo_vertex_colours
-from invert3d.views import iter_views
+from invert3d.scene import Scene, density_mesh
 
 NOVEL_YAWS = (-0.6, -0.3, 0.0, 0.3, 0.6)
 NOVEL_PITCHES = (-0.25, 0.0, 0.25)
 SHEET_VIEWS = 8  # pseudo views shown in the contact sheet
 
 
-def novel_view_labels(G: TriPlaneGenerator, camera: torch.Tensor) -> torch.Tensor:
-    """The novel-view grid's cameras [15, 25] (rows = pitch, columns = yaw), with the input's intrinsics."""
-    r = G.cfg.rendering
-    _, k = split_label(camera.cpu())
-    yaw = torch.tensor([y for _ in NOVEL_PITCHES for y in NOVEL_YAWS])
-    pitch = torch.tensor([p for p in NOVEL_PITCHES for _ in NOVEL_YAWS])
-    return pose_label(yaw, pitch, r.avg_camera_radius, r.avg_camera_pivot, k)
+def novel_view_labels(scene: Scene) -> torch.Tensor:
+    """The novel-view grid's cameras [15, 25] (rows = pitch, columns = yaw), through the scene's lens."""
+    return scene.rig.grid(NOVEL_YAWS, NOVEL_PITCHES)
 
 
 def contact_sheet(pseudo: PseudoViews, difference: torch.Tensor | None) -> np.ndarray:
@@ -54,46 +43,35 @@ def contact_sheet(pseudo: PseudoViews, difference: torch.Tensor | None) -> np.nd
 
 
 @torch.no_grad()
-def decoder_colours(G: TriPlaneGenerator, ws: torch.Tensor, vertices: np.ndarray) -> np.ndarray:
+def decoder_colours(scene: Scene, vertices: np.ndarray) -> np.ndarray:
     """Per-vertex colour [V, 3] uint8: the triplane decoder's first three colour features at each vertex."""
-    planes = G.planes(ws)
-    pts = torch.from_numpy(vertices).float()[None].to(ws.device)
-    rgb = G.renderer.query(planes, G.decoder, pts)["rgb"][0, :, :3].cpu()
-    return (rgb.clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
+    rgb = scene.query(torch.from_numpy(vertices).float())["rgb"][:, :3].cpu()
+    return unit_to_uint8(rgb.clamp(0, 1)).numpy()
 
 
-def write_outputs(out: Path, G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: torch.Tensor,
-                  coarse: tuple[Mesh, TriPlaneGenerator, torch.Tensor] | None, pseudo: PseudoViews | None,
+def write_outputs(folder: ResultFolder, scene: Scene, photo: torch.Tensor, camera: torch.Tensor,
+                  coarse: Scene, coarse_mesh: Mesh | None, pseudo: PseudoViews | None,
                   difference: torch.Tensor | None, mesh_resolution: int, visibility_tolerance: float,
                   frames: int = 120) -> torch.Tensor:
     """Write every result file; returns the reconstruction [1, 3, H, W] at the input camera.
 
-    ``coarse`` is (coarse mesh, frozen generator, z_e) for the textured coarse mesh (hfgi3d only).
+    ``coarse`` (stage 1's scene: the frozen generator and z_e) colours ``coarse_mesh`` (hfgi3d only) where the
+    photo does not see it.
     """
-    device = ws.device
-    save_png(out / "input.png", to_uint8(photo))
-    with torch.no_grad():
-        recon = G.synthesis(ws, camera.reshape(1, -1).to(device), deterministic=True)["image"]
-    save_png(out / "reconstruction.png", to_uint8(recon))
-    novel = list(iter_views(G, ws, novel_view_labels(G, camera)))
-    save_png(out / "novel_views.png", image_grid(novel, len(NOVEL_YAWS)))
-    r = G.cfg.rendering
-    _, k = split_label(camera.cpu())
-    write_video(out / "orbit.mp4", iter_views(G, ws, orbit_labels(frames, r.avg_camera_radius, r.avg_camera_pivot,
-                                                                    intrinsics=k)))
+    save_png(folder.input, to_uint8(photo))
+    recon = scene.render(camera)["image"]
+    save_png(folder.reconstruction, to_uint8(recon))
+    save_png(folder.novel_views, image_grid(list(scene.views(novel_view_labels(scene))), len(NOVEL_YAWS)))
+    write_video(folder.orbit, scene.views(scene.rig.orbit(frames)))
     if pseudo is not None:
-        save_png(out / "pseudo_views.png", contact_sheet(pseudo, difference))
-    mesh, _ = density_mesh(G, ws, camera, mesh_resolution)
-    mesh.colors = decoder_colours(G, ws, mesh.vertices)
-    write_ply(out / "mesh.ply", mesh)
-    if coarse is not None:
-        coarse_mesh, G_coarse, ws_coarse = coarse
+        save_png(folder.pseudo_views, contact_sheet(pseudo, difference))
+    mesh, _ = density_mesh(scene, camera, mesh_resolution)
+    mesh.colors = decoder_colours(scene, mesh.vertices)
+    write_ply(folder.mesh, mesh)
+    if coarse_mesh is not None:
         colours, seen = photo_vertex_colours(coarse_mesh, photo, camera, visibility_tolerance)
-        textured = Mesh(coarse_mesh.vertices, coarse_mesh.faces, decoder_colours(G_coarse, ws_coarse,
-                                                                                 coarse_mesh.vertices))
-        textured.colors[seen.numpy()] = ((colours[seen] + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
-        write_ply(out / "coarse_mesh.ply", textured)
-    with atomic_file(out / "latent.safetensors") as tmp:
-        save_file({"ws": ws.detach().contiguous().cpu()}, str(tmp))
-    save_generator(G, out / "generator", extra={"tuned_by": "invert3d invert"})
+        textured = Mesh(coarse_mesh.vertices, coarse_mesh.faces, decoder_colours(coarse, coarse_mesh.vertices))
+        textured.colors[seen.numpy()] = unit_to_uint8((colours[seen] + 1) / 2).numpy()
+        write_ply(folder.coarse_mesh, textured)
+    scene.save(folder.root, extra={"tuned_by": "invert3d invert"})
     return recon

@@ -16,33 +16,33 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from invert3d.config import InversionConfig
 from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.generator import TriPlaneGenerator
 from invert3d.geometry import Mesh, grid_points
-from invert3d.geometry.density import density_mesh, density_volume
-from invert3d.inversion.config import InversionConfig
 from invert3d.inversion.losses import ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint, StageLog
 from invert3d.inversion.projection import project
 from invert3d.inversion.tuning import DensityTarget, Snapshot, tune
+from invert3d.pipeline.layout import ResultFolder
 from invert3d.pseudo_views import (PseudoViews, VisiblePart, combine, difference_mask, pseudo_cameras,
                                    warp_photo)
 from invert3d.runtime import peak_memory_mb
+from invert3d.scene import Scene, density_mesh, density_volume
 
 DENSITY_GRID = 64  # grid points per axis of the --density-reg target
 
 
 @dataclass
 class StageResults:
-    ws_coarse: torch.Tensor  # [1, num_ws, w_dim] z_e (stage 1)
+    coarse: Scene  # stage 1: z_e [1, num_ws, w_dim] in a frozen copy of G as it was before tuning
     ws: torch.Tensor  # [1, num_ws, w_dim] the final latent; G is tuned in place
     coarse_mesh: Mesh | None  # stage 2 (hfgi3d only)
     pseudo: PseudoViews | None
     difference: torch.Tensor | None  # [1, 1, H, W] binarized difference map D
     seconds: dict[str, float]
     peak_memory_mb: dict[str, float | None]
-    pretrained: TriPlaneGenerator  # frozen copy of G as it was before tuning
     lpips_precision: str  # 'float32' or 'bfloat16': what LossConfig.lpips_precision resolved to here
 
 
@@ -50,10 +50,10 @@ class _Stages:
     """The stage cache of one result folder; ``stages/progress.json`` lists finished stages with their seconds
     and peak memory."""
 
-    def __init__(self, root: Path, device: torch.device, quiet: bool):
-        self.dir = root / "stages"
+    def __init__(self, folder: ResultFolder, device: torch.device, quiet: bool):
+        self.dir = folder.stages
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = root / "log.jsonl"
+        self.log_path = folder.log
         self.device, self.quiet = device, quiet
         progress = self.dir / "progress.json"
         data = json.loads(progress.read_text()) if progress.exists() else {"seconds": {}, "peak_memory_mb": {}}
@@ -97,13 +97,13 @@ def _load_mesh(path: Path) -> Mesh:
         return Mesh(data["vertices"], data["faces"])
 
 
-def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, cfg: InversionConfig, root: Path,
-               quiet: bool = False, snapshot: Snapshot | None = None) -> StageResults:
+def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, cfg: InversionConfig,
+               folder: ResultFolder, quiet: bool = False, snapshot: Snapshot | None = None) -> StageResults:
     """Run (or resume) every stage of ``cfg.method`` for photo [1, 3, H, W] at camera [25]; tunes G in place.
 
     ``snapshot`` observes the final optimization (see ``tune``)."""
     device = photo.device
-    st = _Stages(root, device, quiet)
+    st = _Stages(folder, device, quiet)
     loss_fn = ReconstructionLoss(cfg.loss, device)
     G_frozen = copy.deepcopy(G).requires_grad_(False)
 
@@ -118,6 +118,7 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         ck.clear()
         st.finish("coarse", t)
     ws_coarse = st.tensors("coarse")["ws"].to(device)
+    coarse = Scene.seen_from(G_frozen, ws_coarse, camera)
 
     mesh = pseudo = difference = density = None
     if cfg.method == "hfgi3d":
@@ -126,7 +127,7 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         if not st.done("geometry"):
             t = st.start()
             try:
-                mesh, level = density_mesh(G_frozen, ws_coarse, camera, cfg.geometry.resolution, cfg.geometry.level)
+                mesh, level = density_mesh(coarse, camera, cfg.geometry.resolution, cfg.geometry.level)
             except ValueError as exc:
                 raise Invert3dError(f"stage 2 (geometry): {exc}; the coarse inversion found no shape to build "
                                     "pseudo views on (try --method pti)") from None
@@ -137,7 +138,7 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         mesh = _load_mesh(mesh_path)
 
     if cfg.uses_pseudo_views:
-        cameras = pseudo_cameras(G, camera, cfg.pseudo)
+        cameras = pseudo_cameras(coarse.rig, cfg.pseudo)
         # 3. Visible part: the photo warped through the mesh to every pseudo camera.
         if not st.done("visible"):
             t = st.start()
@@ -147,18 +148,13 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         # 4. Occluded part: z_o fitted to the in-distribution pixels of the photo, rendered at every camera.
         if not st.done("occluded"):
             t = st.start()
-            with torch.no_grad():
-                render = G_frozen.synthesis(ws_coarse, camera.reshape(1, -1), deterministic=True)["image"]
-            mask = difference_mask(photo, render, cfg.pseudo.theta)
+            mask = difference_mask(photo, coarse.render(camera)["image"], cfg.pseudo.theta)
             torch.manual_seed(cfg.seed + 1)
             ck = st.checkpoint("occluded")
             ws_o = project(G_frozen, photo, camera, cfg.pseudo.occluded, loss_fn, mask=mask, start=ws_coarse,
                            seed=cfg.seed + 1, log=st.log("occluded", cfg.pseudo.occluded.steps, cfg.log_every),
                            checkpoint=ck)
-            with torch.no_grad():
-                planes = G_frozen.planes(ws_o)
-                occluded = torch.cat([G_frozen.render_planes(planes, ws_o, c[None].to(device), deterministic=True)
-                                      ["image"].cpu() for c in cameras])
+            occluded = torch.cat([out["image"].cpu() for out in Scene(G_frozen, ws_o).renders(cameras)])
             st.save_tensors("occluded", {"ws": ws_o, "difference": mask, "images": occluded})
             ck.clear()
             st.finish("occluded", t)
@@ -176,7 +172,7 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
     if cfg.density_reg:
         if not st.done("density_target"):
             t = st.start()
-            volume, half = density_volume(G_frozen, ws_coarse, DENSITY_GRID)
+            volume, half = density_volume(coarse, DENSITY_GRID)
             st.save_tensors("density_target", {"points": grid_points(DENSITY_GRID, half),
                                                "sigma": torch.from_numpy(volume.reshape(-1))})
             st.finish("density_target", t)
@@ -199,5 +195,5 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
     if "G.plane_offset" in tuned:
         G.add_plane_offset()  # the triplane residual the tuning added
     G.load_state_dict({k[2:]: v for k, v in tuned.items() if k.startswith("G.")})
-    return StageResults(ws_coarse, tuned["ws"].to(device), mesh, pseudo, difference, dict(st.seconds),
-                        dict(st.memory), G_frozen, loss_fn.precision)
+    return StageResults(coarse, tuned["ws"].to(device), mesh, pseudo, difference, dict(st.seconds),
+                        dict(st.memory), loss_fn.precision)

@@ -9,16 +9,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from invert3d.media import from_uint8
+from invert3d.media import from_uint8, to_uint8
 
 
 def blend_gaussian(visible: torch.Tensor, occluded: torch.Tensor, soft_mask: torch.Tensor) -> torch.Tensor:
     """Alpha blend with the softened visible mask."""
     return soft_mask * visible + (1 - soft_mask) * occluded
-
-
-def _to_uint8(image: torch.Tensor) -> np.ndarray:
-    return ((image.permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
 
 
 def blend_poisson(visible: torch.Tensor, occluded: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -34,8 +30,8 @@ def blend_poisson(visible: torch.Tensor, occluded: torch.Tensor, mask: torch.Ten
         if binary.sum() == 0:
             out.append(o)
             continue
-        src = cv2.copyMakeBorder(_to_uint8(v), pad, pad, pad, pad, cv2.BORDER_REFLECT)
-        dst = cv2.copyMakeBorder(_to_uint8(o), pad, pad, pad, pad, cv2.BORDER_REFLECT)
+        src = cv2.copyMakeBorder(to_uint8(v), pad, pad, pad, pad, cv2.BORDER_REFLECT)
+        dst = cv2.copyMakeBorder(to_uint8(o), pad, pad, pad, pad, cv2.BORDER_REFLECT)
         msk = cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
         x, y, w, h = cv2.boundingRect(msk)
         centre = (x + w // 2, y + h // 2)

@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from invert3d.config import PseudoViewConfig
 from invert3d.files import atomic_file
-from invert3d.inversion.config import PseudoViewConfig
 from invert3d.pseudo_views.blend import blend_gaussian, blend_poisson, fill_bilinear
 from invert3d.pseudo_views.masks import erode, soften
 from invert3d.pseudo_views.visible import VisiblePart

@@ -37,17 +37,37 @@ def _sample_photo(photo: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(photo, grid, mode="bilinear", padding_mode="border", align_corners=False)[0, :, 0].T
 
 
+@dataclass
+class _SeenMesh:
+    """The mesh as tensors and its z-buffer at the input camera: what the visibility tests compare against."""
+
+    verts: torch.Tensor  # [V, 3] float32
+    faces: torch.Tensor  # [F, 3] int64
+    cam2world: torch.Tensor  # [4, 4] of the input camera
+    intrinsics: torch.Tensor  # [3, 3]
+    zbuffer: torch.Tensor  # [H, W] depth at the input camera (inf off the mesh)
+
+    @classmethod
+    def of(cls, mesh: Mesh, input_camera: torch.Tensor, size: int) -> _SeenMesh:
+        verts = torch.from_numpy(mesh.vertices).float()
+        faces = torch.from_numpy(mesh.faces).long()
+        c0, k0 = split_label(input_camera.cpu())
+        return cls(verts, faces, c0, k0, rasterize(verts, faces, c0, k0, size).depth)
+
+    def seen(self, points: torch.Tensor, tolerance: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Input-view pixels [P, 2] of world points [P, 3] and whether the input view sees them [P] bool."""
+        return seen_from(points, self.zbuffer, self.cam2world, self.intrinsics, tolerance)
+
+
 @torch.no_grad()
 def warp_photo(mesh: Mesh, photo: torch.Tensor, input_camera: torch.Tensor, cameras: torch.Tensor,
                tolerance: float) -> VisiblePart:
     """V_i and M_v for cameras [N, 25]: photo [1, 3, H, W] in [-1, 1] seen at input_camera [25]."""
     size = photo.shape[-1]
-    verts = torch.from_numpy(mesh.vertices).float()
-    faces = torch.from_numpy(mesh.faces).long()
     photo = photo.float().cpu()
-    c0, k0 = split_label(input_camera.cpu())
-    zbuffer = rasterize(verts, faces, c0, k0, size).depth
-    off_mesh = photo[0][:, ~torch.isfinite(zbuffer.reshape(size, size))]
+    seen_mesh = _SeenMesh.of(mesh, input_camera, size)
+    verts, faces = seen_mesh.verts, seen_mesh.faces
+    off_mesh = photo[0][:, ~torch.isfinite(seen_mesh.zbuffer.reshape(size, size))]
     background = off_mesh.median(dim=1).values if off_mesh.shape[1] else torch.ones(3)
     images, masks, silhouettes = [], [], []
     for label in cameras.cpu():
@@ -55,7 +75,7 @@ def warp_photo(mesh: Mesh, photo: torch.Tensor, input_camera: torch.Tensor, came
         position, covered = render_vertex_colors(verts, faces, verts, c, k, size)  # [3, H, W] world points
         covered = covered[0] > 0
         points = position.permute(1, 2, 0)[covered]
-        pixels, seen = seen_from(points, zbuffer, c0, k0, tolerance)
+        pixels, seen = seen_mesh.seen(points, tolerance)
         image = torch.zeros(size, size, 3)
         mask = torch.zeros(size, size)
         colour = torch.zeros(len(points), 3)
@@ -72,12 +92,8 @@ def warp_photo(mesh: Mesh, photo: torch.Tensor, input_camera: torch.Tensor, came
 def photo_vertex_colours(mesh: Mesh, photo: torch.Tensor, input_camera: torch.Tensor, tolerance: float
                          ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-vertex photo colours [V, 3] in [-1, 1] and visibility [V] bool from the input camera (z-buffer test)."""
-    size = photo.shape[-1]
-    verts = torch.from_numpy(mesh.vertices).float()
-    faces = torch.from_numpy(mesh.faces).long()
-    c0, k0 = split_label(input_camera.cpu())
-    zbuffer = rasterize(verts, faces, c0, k0, size).depth
-    pixels, seen = seen_from(verts, zbuffer, c0, k0, tolerance)
-    colours = torch.zeros(len(verts), 3)
+    seen_mesh = _SeenMesh.of(mesh, input_camera, photo.shape[-1])
+    pixels, seen = seen_mesh.seen(seen_mesh.verts, tolerance)
+    colours = torch.zeros(len(seen_mesh.verts), 3)
     colours[seen] = _sample_photo(photo.float().cpu(), pixels[seen])
     return colours, seen

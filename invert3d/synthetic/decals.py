@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
 from invert3d.errors import Invert3dError
+from invert3d.synthetic.head import trace
 
 KINDS = ("text", "emblem", "tattoo", "paint")
 
@@ -39,8 +40,6 @@ class Decal:
 def place_decal(field, image: np.ndarray | torch.Tensor, yaw: float, pitch: float, width: float,
                 roll: float = 0.0, target=(0.0, 0.0, 0.0)) -> Decal:
     """Project ``image`` ([H, W, 4] uint8 or [4, H, W] float) from direction (yaw, pitch) toward ``target``."""
-    from invert3d.synthetic.render import trace
-
     img = torch.as_tensor(np.array(image)) if isinstance(image, np.ndarray) else image
     if img.dtype == torch.uint8:
         img = img.permute(2, 0, 1).float() / 255

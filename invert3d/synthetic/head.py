@@ -4,7 +4,7 @@ The head faces +z, modelled at 1/HEAD_SCALE size and scaled so that, like an FFH
 sits near y = -0.26 and the top of the hair near y = 0.35, with the neck running down out of EG3D's triplane box
 [-0.5, 0.5]^3 (the field is intersected with a slightly smaller box so every subject is closed). Parts:
 skin (skull, jaw, cheeks, nose, ears, neck), lips, eyes, hair; each surface point belongs to the part whose own
-field is smallest there.
+field is smallest there. ``trace`` sphere-traces rays against the field.
 """
 
 from __future__ import annotations
@@ -202,3 +202,35 @@ class HeadField:
         sclera = torch.tensor([0.93, 0.91, 0.88]).expand_as(iris)
         col = torch.where((angle < 0.55)[:, None], iris, sclera)
         return torch.where((angle < 0.22)[:, None], torch.full_like(iris, 0.03), col)
+
+
+@torch.no_grad()
+def trace(field: HeadField, origins: torch.Tensor, directions: torch.Tensor, t_near: float, t_far: float,
+          steps: int = 96, eps: float = 4e-4) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sphere-trace rays [R, 3] -> (distance [R], hit [R] bool). Only rays still marching are evaluated."""
+    t = torch.full((origins.shape[0],), t_near, dtype=origins.dtype)
+    t_prev = t.clone()  # last position known to be outside
+    active = torch.arange(origins.shape[0])
+    hit = torch.zeros(origins.shape[0], dtype=torch.bool)
+    for _ in range(steps):
+        if active.numel() == 0:
+            break
+        d = field.sdf(origins[active] + t[active, None] * directions[active])
+        done = d < eps
+        hit[active[done]] = True
+        outside = ~done
+        t_prev[active[outside]] = t[active[outside]]
+        t[active] = t[active] + torch.where(done, torch.zeros_like(d), 0.9 * d)
+        keep = outside & (t[active] < t_far)
+        active = active[keep]
+    # The field is only approximately a distance, so a ray may stop slightly inside: bisect back to the surface
+    # between the last outside position and the stop.
+    idx = torch.nonzero(hit).squeeze(1)
+    lo, hi = t_prev[idx], t[idx]
+    for _ in range(12):
+        mid = 0.5 * (lo + hi)
+        inside = field.sdf(origins[idx] + mid[:, None] * directions[idx]) < 0
+        hi = torch.where(inside, mid, hi)
+        lo = torch.where(inside, lo, mid)
+    t[idx] = hi
+    return t.clamp(max=t_far), hit & (t < t_far)

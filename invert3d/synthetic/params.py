@@ -57,7 +57,6 @@ PARAMETERS: tuple[tuple[str, float, float], ...] = (
     ("hair_strand_scale", 0.6, 1.4),
 )
 LATENT_DIM = len(PARAMETERS)
-_INDEX = {name: i for i, (name, _, _) in enumerate(PARAMETERS)}
 
 
 def _lerp3(a: tuple[float, float, float], b: tuple[float, float, float], t: float) -> torch.Tensor:
@@ -118,6 +117,3 @@ def sample_latents(count: int, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return torch.randn(count, LATENT_DIM, generator=g)
 
-
-def param_index(name: str) -> int:
-    return _INDEX[name]

@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 
 from invert3d.cameras import split_label
-from invert3d.generator.rendering import camera_rays
+from invert3d.cameras.rays import camera_rays
 from invert3d.synthetic.decals import Decal, apply_decals, decal_footprint
-from invert3d.synthetic.head import HeadField
+from invert3d.synthetic.head import HeadField, trace
 
 LIGHT_DIR = (-0.35, 0.55, 0.75)  # towards the light, world frame
 AMBIENT = 0.45
@@ -42,38 +42,6 @@ def shade(albedo: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
 def surface_colour(field: HeadField, points: torch.Tensor, normals: torch.Tensor, decals: list[Decal]) -> torch.Tensor:
     """Shaded colour [P, 3] of surface points, decals applied to the albedo."""
     return shade(apply_decals(field.albedo(points), points, normals, decals), normals)
-
-
-@torch.no_grad()
-def trace(field: HeadField, origins: torch.Tensor, directions: torch.Tensor, t_near: float, t_far: float,
-          steps: int = 96, eps: float = 4e-4) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sphere-trace rays [R, 3] -> (distance [R], hit [R] bool). Only rays still marching are evaluated."""
-    t = torch.full((origins.shape[0],), t_near, dtype=origins.dtype)
-    t_prev = t.clone()  # last position known to be outside
-    active = torch.arange(origins.shape[0])
-    hit = torch.zeros(origins.shape[0], dtype=torch.bool)
-    for _ in range(steps):
-        if active.numel() == 0:
-            break
-        d = field.sdf(origins[active] + t[active, None] * directions[active])
-        done = d < eps
-        hit[active[done]] = True
-        outside = ~done
-        t_prev[active[outside]] = t[active[outside]]
-        t[active] = t[active] + torch.where(done, torch.zeros_like(d), 0.9 * d)
-        keep = outside & (t[active] < t_far)
-        active = active[keep]
-    # The field is only approximately a distance, so a ray may stop slightly inside: bisect back to the surface
-    # between the last outside position and the stop.
-    idx = torch.nonzero(hit).squeeze(1)
-    lo, hi = t_prev[idx], t[idx]
-    for _ in range(12):
-        mid = 0.5 * (lo + hi)
-        inside = field.sdf(origins[idx] + mid[:, None] * directions[idx]) < 0
-        hi = torch.where(inside, mid, hi)
-        lo = torch.where(inside, lo, mid)
-    t[idx] = hi
-    return t.clamp(max=t_far), hit & (t < t_far)
 
 
 def _shade_rays(field: HeadField, origins: torch.Tensor, directions: torch.Tensor, decals: list[Decal],

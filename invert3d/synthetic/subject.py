@@ -12,7 +12,7 @@ import torch
 from invert3d.cameras import pose_label, save_labels
 from invert3d.files import atomic_dir
 from invert3d.geometry import Mesh, extract_mesh, write_ply
-from invert3d.media import save_png
+from invert3d.media import save_png, unit_to_uint8
 from invert3d.synthetic.decals import Decal, apply_decals, emblem_image, paint_image, place_decal, tattoo_image
 from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.params import sample_latents, subject_from_latent
@@ -64,12 +64,13 @@ def subject_mesh(subject: Subject, resolution: int = 160) -> Mesh:
     verts = torch.from_numpy(mesh.vertices)
     normals = subject.field.normals(verts)
     albedo = apply_decals(subject.field.albedo(verts), verts, normals, subject.decals)
-    mesh.colors = (albedo.numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    mesh.colors = unit_to_uint8(albedo.numpy())
     return mesh
 
 
-def _to_uint8(rgb: torch.Tensor) -> np.ndarray:
-    return (rgb.permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8)
+def _image(subject: Subject, label: torch.Tensor, resolution: int) -> np.ndarray:
+    """The subject's true view from camera label [25] as [H, W, 3] uint8."""
+    return unit_to_uint8(render_subject(subject.field, label, resolution, subject.decals).rgb.permute(1, 2, 0).numpy())
 
 
 def write_subject(subject: Subject, out: Path, yaw: float, pitch: float, resolution: int = 128,
@@ -78,7 +79,7 @@ def write_subject(subject: Subject, out: Path, yaw: float, pitch: float, resolut
     (atomically: the folder appears complete or not at all)."""
     with atomic_dir(out) as tmp:
         label = pose_label(yaw, pitch)
-        save_png(tmp / "input.png", _to_uint8(render_subject(subject.field, label, resolution, subject.decals).rgb))
+        save_png(tmp / "input.png", _image(subject, label, resolution))
         (tmp / "input_camera.json").write_text(json.dumps([float(v) for v in label]))
         entries = []
         for y, p in TRUTH_POSES:
@@ -86,8 +87,7 @@ def write_subject(subject: Subject, out: Path, yaw: float, pitch: float, resolut
                 continue
             name = f"yaw{y:+.2f}_pitch{p:+.2f}.png"
             view = pose_label(y, p)
-            save_png(tmp / "truth" / name, _to_uint8(render_subject(subject.field, view, resolution,
-                                                                    subject.decals).rgb))
+            save_png(tmp / "truth" / name, _image(subject, view, resolution))
             entries.append((name, view))
         save_labels(tmp / "truth" / "cameras.json", entries)
         write_ply(tmp / "mesh.ply", subject_mesh(subject, mesh_resolution))

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from invert3d.cameras import pose_label
+from invert3d.media import unit_to_uint8
 from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.params import LATENT_DIM, subject_from_latent
 from invert3d.synthetic.render import render_subject, surface_colour
@@ -93,8 +94,7 @@ def render_view(z: torch.Tensor, yaw: float, pitch: float, resolution: int) -> R
     """The antialiased truth view of subject z [LATENT_DIM] from (yaw, pitch) at ``resolution``^2."""
     label = pose_label(yaw, pitch)
     r = render_subject(HeadField(subject_from_latent(z)), label, resolution)
-    quantize = lambda x: (x * 255 + 0.5).clamp(0, 255).to(torch.uint8)  # noqa: E731
-    return RenderedView(z, label, quantize(r.rgb), r.depth.half(), quantize(r.mask))
+    return RenderedView(z, label, unit_to_uint8(r.rgb), r.depth.half(), unit_to_uint8(r.mask))
 
 
 def _random_view(spec: DataSpec, g: torch.Generator) -> RenderedView:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, replace
 
-from invert3d.settings import check_fields, describe, from_dict, setting
+from invert3d.settings import check_fields, from_dict, setting
 
 METHODS = ("hfgi3d", "pti")
 PRESETS = ("paper", "fast")
@@ -177,9 +177,6 @@ class InversionConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return describe(self)
 
     @staticmethod
     def from_dict(data: dict) -> "InversionConfig":

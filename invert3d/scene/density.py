@@ -1,6 +1,6 @@
-"""Meshes of a generator's density field: the coarse geometry of stage 2.
+"""Meshes of a scene's density field: the coarse geometry of stage 2, and the result's mesh.
 
-The density of latent ws is sampled on a grid over the triplane box and meshed by marching cubes; the largest
+The scene's density is sampled on a grid over the triplane box and meshed by marching cubes; the largest
 component is kept. EG3D's own shape export uses raw sigma level 10, but the level at which the volume renderer's
 surface sits depends on the model, so by default the level is chosen among candidates (fixed levels, or quantiles
 of the sampled volume when none of those cuts it) as the one whose mesh, rasterized at the input camera, best
@@ -13,9 +13,8 @@ import numpy as np
 import torch
 
 from invert3d.cameras import split_label
-from invert3d.generator import TriPlaneGenerator
-from invert3d.geometry.mesh import Mesh, mesh_from_volume, sample_grid
-from invert3d.geometry.raster import render_vertex_colors
+from invert3d.geometry import Mesh, mesh_from_volume, render_vertex_colors, sample_grid
+from invert3d.scene.scene import Scene
 
 LEVEL_CANDIDATES = (0.0, 2.5, 5.0, 10.0, 20.0, 40.0)  # raw sigma (density = softplus(sigma - 1))
 QUANTILE_CANDIDATES = (0.6, 0.8, 0.9, 0.97)  # fallback: levels at these quantiles of the volume
@@ -23,16 +22,11 @@ MISSING_PENALTY = 0.1  # world units charged to a pixel covered by only one of r
 
 
 @torch.no_grad()
-def density_volume(G: TriPlaneGenerator, ws: torch.Tensor, resolution: int) -> tuple[np.ndarray, float]:
-    """Raw sigma [R, R, R] of ws [1, num_ws, w_dim] on a grid over the triplane box, and the box half-side."""
-    planes = G.planes(ws)
-    half = G.cfg.rendering.box_warp / 2
-    device = ws.device
-
-    def sigma(points: torch.Tensor) -> torch.Tensor:
-        return G.renderer.query(planes, G.decoder, points[None].to(device))["sigma"][0, :, 0]
-
-    return sample_grid(sigma, resolution, half, chunk=65536), half
+def density_volume(scene: Scene, resolution: int) -> tuple[np.ndarray, float]:
+    """Raw sigma [R, R, R] of the scene on a grid over the triplane box, and the box half-side."""
+    planes = scene.planes()
+    half = scene.G.cfg.rendering.box_warp / 2
+    return sample_grid(lambda points: scene.query(points, planes)["sigma"], resolution, half, chunk=65536), half
 
 
 @torch.no_grad()
@@ -50,14 +44,14 @@ def _depth_error(mesh: Mesh, depth: torch.Tensor, coverage: torch.Tensor, camera
 
 
 @torch.no_grad()
-def density_mesh(G: TriPlaneGenerator, ws: torch.Tensor, camera: torch.Tensor, resolution: int,
-                 level: float | None = None) -> tuple[Mesh, float]:
-    """Mesh (largest component) of ws's density and the level used; ``level=None`` picks it by depth agreement
-    with the render at ``camera`` [25]."""
-    volume, half = density_volume(G, ws, resolution)
+def density_mesh(scene: Scene, camera: torch.Tensor, resolution: int, level: float | None = None
+                 ) -> tuple[Mesh, float]:
+    """Mesh (largest component) of the scene's density and the level used; ``level=None`` picks it by depth
+    agreement with the render at ``camera`` [25]."""
+    volume, half = density_volume(scene, resolution)
     if level is not None:
         return mesh_from_volume(volume, half, level, inside_is_greater=True, largest_component=True), level
-    out = G.synthesis(ws, camera.reshape(1, -1).to(ws.device), deterministic=True)
+    out = scene.render(camera)
     depth, coverage = out["image_depth"][0, 0].cpu(), out["image_mask"][0, 0].cpu() > 0.5
     best: tuple[float, Mesh, float] | None = None
     candidates = [c for c in LEVEL_CANDIDATES if volume.min() < c < volume.max()]

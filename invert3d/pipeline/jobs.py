@@ -1,0 +1,109 @@
+"""Inversion jobs: a photo (its camera given, found beside it, or estimated by aligning it) -> a result folder.
+
+The one path the CLI takes, and the aligner, the app and a cluster runner will: ``plan_jobs`` reads every input
+first (a bad one fails before any work starts), ``run_jobs`` inverts them in turn, each into a fresh copy of the
+pretrained generator, skipping folders that already hold the same finished run.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from invert3d.align import Alignment, NoFaceError, align_photo
+from invert3d.cameras import CameraRig, load_label
+from invert3d.config import InversionConfig
+from invert3d.errors import Invert3dError
+from invert3d.generator import TriPlaneGenerator
+from invert3d.media import from_uint8, load_photo, photos_in, read_rgb
+from invert3d.pipeline.composite import write_aligned_input
+from invert3d.pipeline.invert import invert_photo, prepare_folder, run_config
+from invert3d.pipeline.layout import ResultFolder
+
+ALIGNED_SIZE = 512  # a raw photo's crop is kept at least this large (aligned.png), whatever the model's size
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class Job:
+    source: Path  # the photo file
+    out: Path  # its result folder
+    photo: torch.Tensor  # [1, 3, S, S] in [-1, 1] at the generator's resolution
+    camera: torch.Tensor  # [25]
+    alignment: Alignment | None = None  # how it was aligned, when it was aligned here
+
+
+def read_input(path: Path, out: Path, G: TriPlaneGenerator, camera: Path | None = None, no_align: bool = False,
+               warn: Echo = print, notice: Echo = print) -> Job:
+    """The job of one photo: the photo as the generator sees it and its camera.
+
+    The camera is ``camera`` if given, else a label file beside the photo (NAME.npy or NAME.json, as EG3D's
+    preprocessing and ``invert3d align`` write them); else the photo is aligned here (``invert3d align``'s crop
+    and camera), or with ``no_align`` taken as it is, from the frontal camera.
+    """
+    size = G.img_resolution
+    label_file = camera or next((p for p in (path.with_suffix(".npy"), path.with_suffix(".json")) if p.is_file()),
+                                None)
+    if label_file is not None:
+        return Job(path, out, load_photo(path, size, notice=notice), load_label(label_file, path.name))
+    if no_align:
+        warn(f"{path.name}: no --camera given and no {path.stem}.npy/.json beside it; using the frontal camera")
+        frontal = CameraRig.of(G.cfg.rendering).pose(0.0, 0.0)
+        return Job(path, out, load_photo(path, size, notice=notice), frontal)
+    try:
+        alignment = align_photo(read_rgb(path), max(ALIGNED_SIZE, size))
+    except NoFaceError as exc:
+        raise Invert3dError(f"{path.name}: {exc}; give its camera with --camera, or --no-align to use the photo "
+                            "as it is from the frontal camera") from None
+    notice(f"{path.name}: no camera label beside it, so it was aligned here (face score {alignment.face.score:.3f}"
+           f"{f', the largest of {alignment.faces} faces' if alignment.faces > 1 else ''})")
+    crop = Image.fromarray(alignment.crop)
+    if crop.size[0] != size:
+        crop = crop.resize((size, size), Image.LANCZOS)
+    return Job(path, out, from_uint8(np.asarray(crop)), alignment.label, alignment)
+
+
+def plan_jobs(image: Path, out: Path, G: TriPlaneGenerator, camera: Path | None = None, no_align: bool = False,
+              warn: Echo = print, notice: Echo = print) -> list[Job]:
+    """One job per photo of ``image`` (a file, or a folder: one subfolder of ``out`` per photo), every input read
+    (and aligned) now."""
+    paths = photos_in(image)
+    return [read_input(p, out / p.stem if image.is_dir() else out, G, camera, no_align, warn, notice) for p in paths]
+
+
+def run_job(job: Job, G: TriPlaneGenerator, cfg: InversionConfig, checkpoint: dict[str, str], quiet: bool = False
+            ) -> dict:
+    """Invert one job into its folder with a fresh copy of G (G itself is left as it is); returns the summary."""
+    G = copy.deepcopy(G)
+    keep_alignment = (partial(write_aligned_input, alignment=job.alignment, photo=job.source, camera=job.camera)
+                      if job.alignment is not None else None)
+    return invert_photo(G, job.photo, job.camera, cfg, job.out, run_config(cfg, job.source, job.camera, checkpoint, G),
+                        quiet=quiet, more_outputs=keep_alignment)
+
+
+def run_jobs(jobs: list[Job], G: TriPlaneGenerator, cfg: InversionConfig, checkpoint: dict[str, str],
+             quiet: bool = False, echo: Echo = print) -> list[dict]:
+    """Run the jobs in turn (a folder holding the same finished run is skipped; one holding another run is an
+    error); one line per photo through ``echo``. Returns their summaries."""
+    summaries = []
+    for k, job in enumerate(jobs):
+        head = f"[{k + 1}/{len(jobs)}] {job.source.name}"
+        folder = ResultFolder(job.out)
+        if folder.is_finished() and prepare_folder(folder, run_config(cfg, job.source, job.camera, checkpoint, G)):
+            echo(f"{head}: already done ({job.out}/), skipping")
+            summaries.append(folder.read_summary())
+            continue
+        summary = run_job(job, G, cfg, checkpoint, quiet)
+        m = summary["input_view"]
+        echo(f"{head}: {job.out}/  input view PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}, "
+             f"LPIPS {m['lpips_alex']:.3f}; {summary['seconds_total']:.0f} s")
+        summaries.append(summary)
+    return summaries
