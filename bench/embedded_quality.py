@@ -24,12 +24,12 @@ import torch
 from report import emit
 from safetensors.torch import load_file, save_file
 
-from invert3d.cameras import FFHQ_RADIUS, pose_label
+from invert3d.cameras import FFHQ_RADIUS, camera_rays, pose_label
 from invert3d.checkpoints import load_generator
 from invert3d.errors import Invert3dError
 from invert3d.metrics import render_vs_truth, silhouette_band
 from invert3d.runtime import tune_runtime
-from invert3d.cameras.rays import camera_rays
+from invert3d.scene import Scene
 from invert3d.synthetic.head import EYES, HAIR, LIPS, SKIN, HeadField
 from invert3d.synthetic.params import sample_latents, subject_from_latent
 from invert3d.synthetic.render import render_subject
@@ -71,12 +71,10 @@ def evaluate(G, n: int, cache: Path | None = None) -> dict[str, float]:
     labels = torch.stack([pose_label(y, p) for y, p in CAMERAS])
     truth = held_out_truth(n, G.img_resolution, cache)
     for i, z in enumerate(truth["z"]):
-        ws = G.mapping(z[None], labels[:1])
-        planes = G.planes(ws)
-        for j, label in enumerate(labels):
+        scene = Scene(G, G.mapping(z[None], labels[:1]))
+        for j, (label, out) in enumerate(zip(labels, scene.renders(labels))):
             k = i * len(labels) + j
             rgb, mask, depth = truth["rgb"][k], truth["mask"][k], truth["depth"][k]
-            out = G.render_planes(planes, ws, label[None], deterministic=True)
             image = (out["image"][0].clamp(-1, 1) + 1) / 2
             error = (image - rgb).square().mean(dim=0)
             band = silhouette_band(mask[0])

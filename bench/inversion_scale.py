@@ -51,7 +51,7 @@ def main() -> None:
     photo = load_photo(args.photo, G.img_resolution)
     with tempfile.TemporaryDirectory() as tmp:
         summary = invert_photo(G, photo, camera, cfg, Path(tmp) / "r",
-                               run_config(cfg, args.photo, camera, {"path": f"random-init {args.preset}"}, G))
+                               run_config(cfg, args.photo, camera, {"path": f"random-init {args.preset}", "sha256": None}, G))
     seconds = summary["seconds"]
     emit({"bench": "inversion_scale", "generator": args.preset, "device": str(device), "steps": n,
           "settings": args.settings,

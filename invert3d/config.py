@@ -165,6 +165,7 @@ class InversionConfig:
     density_reg: bool = False  # ablation (appendix D): single-view loss plus a density regularizer
     log_every: int = setting(10, ge=1)
     orbit_frames: int = setting(120, ge=2, le=1000)  # frames of the result's orbit.mp4
+    mesh_resolution: int = setting(128, ge=16, le=1024)  # grid points per axis of the result's mesh.ply
 
     def __post_init__(self) -> None:
         check_fields(self)

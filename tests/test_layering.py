@@ -32,8 +32,8 @@ def _import_graph(packages: bool = True) -> dict[str, set[str]]:
                     continue
                 if packages and _package(target) != _package(module):
                     graph.setdefault(_package(module), set()).add(_package(target))
-                elif not packages and _package(target) == _package(module) != target:
-                    graph.setdefault(module, set()).add(target)
+                elif not packages and _package(target) == _package(module) and target != module:
+                    graph.setdefault(module, set()).add(target)  # the package itself: its __init__
     return graph
 
 

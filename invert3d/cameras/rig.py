@@ -13,7 +13,7 @@ from invert3d.cameras.pose import FFHQ_PIVOT, FFHQ_RADIUS, fov_to_intrinsics
 Angles = float | Sequence[float] | torch.Tensor
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CameraRig:
     radius: float = FFHQ_RADIUS  # world units from the origin
     pivot: tuple[float, float, float] = FFHQ_PIVOT  # where every camera looks

@@ -1,8 +1,9 @@
 """Which weights a result was made with: a SHA-256 of the checkpoint's files, cached per file.
 
 A result folder records the digest, so a checkpoint whose weights change under the same path is another run. The
-cache (``digests.json`` in the user cache) maps a file's path, size and modification time to its digest, so a
-multi-GB pickle is hashed once, not on every run.
+cache (``digests.json`` in the user cache) maps a file's path, inode, size and modification and change times to
+its digest (a copy that keeps the mtime still changes the ctime), so a multi-GB pickle is hashed once, not on
+every run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ CHUNK = 1 << 22
 
 def _file_key(path: Path) -> str:
     stat = path.stat()
-    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return f"{path.resolve()}|{stat.st_ino}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ctime_ns}"
 
 
 def _hash_file(path: Path) -> str:
@@ -38,9 +39,12 @@ def file_digest(path: Path) -> str:
         cache = json.loads(cache_path.read_text())
     except (OSError, ValueError):
         cache = {}
+    if not isinstance(cache, dict):
+        cache = {}
     key = _file_key(path)
-    if key in cache:
-        return cache[key]
+    known = cache.get(key)
+    if isinstance(known, str) and len(known) == 64:
+        return known
     digest = _hash_file(path)
     cache[key] = digest
     try:
@@ -52,10 +56,11 @@ def file_digest(path: Path) -> str:
 
 
 def checkpoint_digest(path: Path) -> str:
-    """SHA-256 (hex) of a checkpoint: an EG3D ``.pkl`` file, or an invert3d folder (its config and weights)."""
+    """SHA-256 (hex) of a checkpoint: an EG3D ``.pkl`` file, or an invert3d folder (its weights and its
+    architecture; the config's other notes, such as who tuned it, do not count)."""
     if path.is_dir():
-        h = hashlib.sha256()
-        for name in (CONFIG_NAME, WEIGHTS_NAME):
-            h.update(file_digest(path / name).encode())
+        architecture = json.loads((path / CONFIG_NAME).read_text()).get("generator")
+        h = hashlib.sha256(file_digest(path / WEIGHTS_NAME).encode())
+        h.update(json.dumps(architecture, sort_keys=True).encode())
         return h.hexdigest()
     return file_digest(path)

@@ -96,7 +96,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     """Tune G (in place) and ws [1, num_ws, w_dim] to the photo [1, 3, H, W] at camera [25]; returns the tuned ws.
 
     ``snapshot``, if given, sees the scene before the first step and every ``snapshot.every`` steps (the
-    benchmark's quality curves; a resumed run skips step 0); it must not change them.
+    benchmark's quality curves; a resumed run skips step 0); it must not change the scene's G or ws.
     """
     device = photo.device
     cam = camera.reshape(1, -1).to(device)
@@ -120,7 +120,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     if log is not None:
         log.begin(first)
     if snapshot is not None and first == 0:
-        snapshot(0, Scene.seen_from(G, w.detach(), camera))
+        snapshot(0, Scene.with_lens_of(G, w.detach(), camera))
     for step in range(first, cfg.steps):
         planes = G.planes(w)
         if pseudo is not None:
@@ -138,7 +138,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
             values["photo_lpips"] = lpips[0].item()
             if cfg.stop_lpips is not None and values["photo_lpips"] <= cfg.stop_lpips:
                 if snapshot is not None and step % snapshot.every:
-                    snapshot(step, Scene.seen_from(G, w.detach(), camera))
+                    snapshot(step, Scene.with_lens_of(G, w.detach(), camera))
                 break  # close enough to the photo: the current weights are the result
         if density is not None:
             idx = torch.randint(len(density.points), (cfg.density_points,), generator=g)
@@ -152,7 +152,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         if log is not None:
             log.step(step + 1, {"loss": loss.item(), **values})
         if snapshot is not None and ((step + 1) % snapshot.every == 0 or step + 1 == cfg.steps):
-            snapshot(step + 1, Scene.seen_from(G, w.detach(), camera))
+            snapshot(step + 1, Scene.with_lens_of(G, w.detach(), camera))
         if checkpoint is not None:
             checkpoint.maybe_save(step + 1, opt, g, lambda: {"generator": G.state_dict(), "w": w.detach()})
     if log is not None:

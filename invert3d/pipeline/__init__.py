@@ -1,1 +1,2 @@
-"""The inversion job end to end: cached stages, result files, reopening and scoring results."""
+"""The inversion end to end: jobs (photo -> result folder), cached stages, the result folder's layout and outputs,
+scoring results against synthetic truth."""

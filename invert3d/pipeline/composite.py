@@ -26,11 +26,11 @@ def write_aligned_input(folder: ResultFolder, scene: Scene, *, alignment: Alignm
                         camera: torch.Tensor) -> None:
     """Keep the alignment and the original ``photo`` in the result folder and write ``composite.png`` of the
     scene's input view (``camera``); the signature of ``invert_photo``'s ``more_outputs``."""
-    write_alignment(alignment, folder.root, folder.ALIGNED_STEM, record_name=folder.ALIGNMENT_RECORD)
+    write_alignment(alignment, folder.root, folder.ALIGNED_STEM, record_name=folder.alignment_record.name)
     kept = folder.root / f"{folder.PHOTO_STEM}{photo.suffix.lower()}"
     with atomic_file(kept) as tmp:
         shutil.copyfile(photo, tmp)
-    save_png(folder.root / folder.COMPOSITE, composite(read_rgb(kept), alignment.transform, alignment.crop.shape[0],
+    save_png(folder.composite, composite(read_rgb(kept), alignment.transform, alignment.crop.shape[0],
                                                        scene.render(camera)))
 
 
@@ -47,10 +47,10 @@ def composite(photo: np.ndarray, transform: np.ndarray, crop_size: int, render: 
 
 def aligned_photo(folder: ResultFolder) -> tuple[np.ndarray, np.ndarray, int]:
     """(photo [H, W, 3] uint8, photo -> crop transform [2, 3], crop size) kept in a result folder."""
-    record_path = folder.root / folder.ALIGNMENT_RECORD
+    record_path = folder.alignment_record
     photos = sorted(folder.root.glob(f"{folder.PHOTO_STEM}.*"))
     if not record_path.is_file() or not photos:
-        raise Invert3dError(f"{folder.root} was not made from a raw photo (no {folder.ALIGNMENT_RECORD} / "
+        raise Invert3dError(f"{folder.root} was not made from a raw photo (no {record_path.name} / "
                             f"{folder.PHOTO_STEM}.*): nothing to composite into; invert the raw photo itself to get "
                             "one")
     record = json.loads(record_path.read_text())

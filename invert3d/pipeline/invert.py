@@ -48,9 +48,7 @@ def _settings(config: dict) -> dict | None:
         return None
 
 
-def _weights(config: dict) -> str | None:
-    checkpoint = config.get("checkpoint")
-    return checkpoint.get("sha256") if isinstance(checkpoint, dict) else None  # None: written before digests
+
 
 
 def _difference(existing: dict, config: dict) -> str | None:
@@ -62,7 +60,10 @@ def _difference(existing: dict, config: dict) -> str | None:
         return "another input photo or camera"
     if existing.get("generator") != config["generator"]:
         return "another generator architecture"
-    if _weights(existing) != _weights(config):
+    old = existing.get("checkpoint")
+    if not isinstance(old, dict):  # written before results recorded their weights
+        return "an invert3d that did not record the generator's weights (add --force to redo it)"
+    if old.get("sha256") != config["checkpoint"].get("sha256"):
         return "other generator weights"
     return None
 
@@ -71,8 +72,8 @@ def prepare_folder(folder: ResultFolder, config: dict) -> bool:
     """True when ``folder`` already holds this finished run; raise if it holds another run; else prepare it."""
     if folder.config.exists():
         try:
-            existing = json.loads(folder.config.read_text())
-        except ValueError:
+            existing = folder.read_config()
+        except Invert3dError:
             existing = {}
         why = _difference(existing, config)
         if why is not None:
@@ -109,9 +110,9 @@ def invert_photo(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor
     photo, camera = photo.to(device), camera.to(device)
     results = run_stages(G, photo, camera, cfg, folder, quiet=quiet, snapshot=snapshot)
     t = time.monotonic()
-    scene = Scene.seen_from(G, results.ws, camera)
+    scene = Scene.with_lens_of(G, results.ws, camera)
     recon = write_outputs(folder, scene, photo, camera, results.coarse, results.coarse_mesh, results.pseudo,
-                          results.difference, cfg.geometry.resolution, cfg.pseudo.visibility_tolerance,
+                          results.difference, cfg.mesh_resolution, cfg.pseudo.visibility_tolerance,
                           cfg.orbit_frames)
     if more_outputs is not None:
         more_outputs(folder, scene)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from invert3d.cameras import validate_label
+from invert3d.cameras import split_label, validate_label
 from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.scene import Scene
@@ -55,16 +55,15 @@ class ResultFolder:
     pseudo_views = _entry("pseudo_views.png")
     mesh = _entry("mesh.ply")
     coarse_mesh = _entry("coarse_mesh.ply")
+    composite = _entry("composite.png")  # a raw photo's: the reconstruction pasted into it
+    alignment_record = _entry("alignment.json")  # a raw photo's: how its crop was cut (transform, face, points)
     latent = _entry(LATENT_FILE)
     generator = _entry(GENERATOR_DIR)
     log = _entry("log.jsonl")
     stages = _entry("stages")
 
-    # A raw photo's alignment (pipeline.composite writes and reads these).
-    ALIGNED_STEM = "aligned"  # aligned.png (the crop, at least 512^2) and aligned.json (its camera)
-    ALIGNMENT_RECORD = "alignment.json"  # how the crop was cut: transform, face, landmarks
-    PHOTO_STEM = "photo"  # photo.<ext>: the original file, byte for byte
-    COMPOSITE = "composite.png"  # the reconstruction pasted into the photo
+    ALIGNED_STEM = "aligned"  # a raw photo's crop (aligned.png, at least 512^2) and its camera (aligned.json)
+    PHOTO_STEM = "photo"  # a raw photo's original file, byte for byte (photo.<ext>)
 
     def is_finished(self) -> bool:
         return self.summary.is_file()
@@ -80,7 +79,14 @@ class ResultFolder:
             tmp.write_text(json.dumps(config, indent=2))
 
     def read_summary(self) -> dict:
-        return json.loads(self.summary.read_text())
+        try:
+            summary = json.loads(self.summary.read_text())
+        except (OSError, ValueError):
+            raise Invert3dError(f"{self.summary} is unreadable; remove it to redo the run's last step") from None
+        if summary.get("format", 1) > FORMAT_VERSION:
+            raise Invert3dError(f"{self.root} was written by a newer invert3d (result format {summary['format']}); "
+                                "update invert3d to read it")
+        return summary
 
     def write_summary(self, summary: dict) -> dict:
         """Write summary.json (marking the folder finished) with the layout's format version first."""
@@ -101,6 +107,4 @@ class ResultFolder:
         """The finished result as a scene seen through the photo's lens."""
         if not self.is_finished() or not self.latent.is_file():
             raise Invert3dError(f"{self.root} is not a finished invert3d result (no summary.json / {LATENT_FILE})")
-        camera = self.input_camera()
-        scene = Scene.load(self.root, device)
-        return Scene.seen_from(scene.G, scene.ws, camera)
+        return Scene.load(self.root, device, intrinsics=split_label(self.input_camera())[1])

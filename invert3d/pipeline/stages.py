@@ -118,7 +118,7 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         ck.clear()
         st.finish("coarse", t)
     ws_coarse = st.tensors("coarse")["ws"].to(device)
-    coarse = Scene.seen_from(G_frozen, ws_coarse, camera)
+    coarse = Scene.with_lens_of(G_frozen, ws_coarse, camera)
 
     mesh = pseudo = difference = density = None
     if cfg.method == "hfgi3d":

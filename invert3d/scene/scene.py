@@ -26,20 +26,23 @@ GENERATOR_DIR = "generator"
 LATENT_FILE = "latent.safetensors"
 
 
-@dataclass
+@dataclass(eq=False)
 class Scene:
     G: TriPlaneGenerator
-    ws: torch.Tensor  # [1, num_ws, w_dim] on G's device
+    ws: torch.Tensor  # [1, num_ws, w_dim]; moved to G's device
     intrinsics: torch.Tensor | None = None  # [3, 3] normalized (the photo's); None: EG3D's 18.837 deg
 
+    def __post_init__(self) -> None:
+        self.ws = self.ws.to(self.device)
+
     @classmethod
-    def seen_from(cls, G: TriPlaneGenerator, ws: torch.Tensor, camera: torch.Tensor) -> Scene:
+    def with_lens_of(cls, G: TriPlaneGenerator, ws: torch.Tensor, camera: torch.Tensor) -> Scene:
         """A scene whose default cameras take the intrinsics of ``camera`` [25] (the photo's label)."""
         return cls(G, ws, split_label(camera.reshape(-1).cpu())[1])
 
     @property
     def device(self) -> torch.device:
-        return self.ws.device
+        return next(self.G.parameters()).device
 
     @property
     def rig(self) -> CameraRig:
