@@ -40,14 +40,24 @@ def tune_runtime() -> bool:
 
 
 def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' picks CUDA when present, else the CPU; anything else is passed to ``torch.device``."""
+    """'auto' picks CUDA when present, else the CPU; 'cpu', 'cuda' and 'cuda:N' as torch spells them. Anything
+    else, or a GPU that is not there, raises ``Invert3dError`` saying what is available."""
+    from invert3d.errors import Invert3dError
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        from invert3d.errors import Invert3dError
-
-        raise Invert3dError("CUDA was requested but no GPU is available")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise Invert3dError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise Invert3dError(f"--device {name}: no GPU is available here; use --device cpu")
+        if device.index is not None and device.index >= count:
+            raise Invert3dError(f"--device {name}: there are {count} GPU(s), cuda:0 to cuda:{count - 1}")
     return device
 
 

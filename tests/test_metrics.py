@@ -106,14 +106,14 @@ def test_metrics_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "invert3d", "metrics", str(tmp_path / "a.png"), str(tmp_path / "a.png")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    same = json.loads(r.stdout)
+    same = json.loads(r.stdout)["pairs"][0]
     assert same["ssim"] == pytest.approx(1.0) and same["lpips_alex"] == pytest.approx(0.0, abs=1e-4)
     r = subprocess.run([sys.executable, "-m", "invert3d", "metrics", str(tmp_path / "a.png"), str(tmp_path / "b.png")],
                        capture_output=True, text=True, timeout=300)
-    assert json.loads(r.stdout)["psnr"] < 15
+    assert json.loads(r.stdout)["mean"]["psnr"] < 15
     r = subprocess.run([sys.executable, "-m", "invert3d", "metrics", str(tmp_path / "a.png"), str(tmp_path)],
                        capture_output=True, text=True, timeout=300)
-    assert r.returncode == 2 and "two image files or two folders" in r.stderr
+    assert r.returncode == 2 and "give two image files, or two folders" in r.stderr
     (tmp_path / "c.png").write_text("not an image")
     r = subprocess.run([sys.executable, "-m", "invert3d", "metrics", str(tmp_path / "a.png"), str(tmp_path / "c.png")],
                        capture_output=True, text=True, timeout=300)

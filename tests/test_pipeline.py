@@ -57,6 +57,24 @@ def test_hfgi3d_result_folder_and_resume(subject, tmp_path):
     assert json.loads((out / "config.json").read_text())["inversion"] == cfg.to_dict()
     stages = [json.loads(line)["stage"] for line in (out / "log.jsonl").read_text().splitlines()]
     assert stages[0] == "coarse" and "occluded" in stages and stages[-1] == "tuning"
+    # mesh.ply wears the result's own colours: rasterized at the input camera it looks like the reconstruction,
+    # closer than the decoder's first colour features (what it wore before).
+    from invert3d.cameras import split_label
+    from invert3d.geometry import read_ply, render_vertex_colors
+    from invert3d.metrics import psnr
+    from invert3d.pipeline.layout import ResultFolder
+    from invert3d.pipeline.outputs import decoder_colours
+
+    mesh, camera = read_ply(out / "mesh.ply"), ResultFolder(out).input_camera()
+    recon = load_photo(out / "reconstruction.png", 128)
+
+    def raster_psnr(colours):
+        image, covered = render_vertex_colors(torch.from_numpy(mesh.vertices), torch.from_numpy(mesh.faces),
+                                              torch.from_numpy(colours).float() / 127.5 - 1, *split_label(camera), 128)
+        return float(psnr(image[None] * covered, recon * covered)[0])
+
+    assert raster_psnr(mesh.colors) > max(18.0, raster_psnr(decoder_colours(ResultFolder(out).open(), mesh.vertices)))
+    assert json.loads((out / "summary.json").read_text())["format"] == 2
     ws = load_file(str(out / "latent.safetensors"))["ws"]
     tuned = load_generator(out / "generator")
     assert ws.shape == (1, tuned.num_ws, tuned.w_dim)
@@ -112,11 +130,11 @@ def test_cli_refuses_bad_input_without_writing(tmp_path, subject):
     r = run("invert", subject / "input.png", "--camera", subject / "mesh.ply", "--out", out)
     assert r.returncode == 2 and "camera" in r.stderr
     r = run("invert", subject / "input.png", "--method", "e4e", "--out", out)
-    assert r.returncode == 2 and "method" in r.stderr
+    assert r.returncode == 2 and "'e4e' is not one of" in r.stderr
     r = run("demo", "--decal-kind", "sticker", "--out", out)
-    assert r.returncode == 2 and "unknown decal kind" in r.stderr
+    assert r.returncode == 2 and "'sticker' is not one of" in r.stderr
     r = run("demo", "--preset", "slow", "--out", out)
-    assert r.returncode == 2 and "unknown preset" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "'slow' is not one of" in r.stderr and "Traceback" not in r.stderr
     for args, message in ((["--set", "tuning.lr=-1"], "tuning.lr must be > 0"),
                           (["--set", "tuning.speed=2"], "unknown setting tuning.speed"),
                           (["--set", "loss.lpips=much"], "loss.lpips must be a float"),
@@ -144,6 +162,28 @@ def test_render_cli_writes_one_png_per_camera(subject, tmp_path):
     assert r.returncode == 2 and "exactly one" in r.stderr
     r = run("render", tmp_path, "--orbit", "--out", views)
     assert r.returncode == 2 and "not a finished invert3d result" in r.stderr
+    # One rule for --out: a folder holding other files is refused (nothing is mixed in), --force replaces it.
+    r = run("render", result, "--yaw", "0.2", "--out", views)
+    assert r.returncode == 2 and "not empty" in r.stderr and len(list(views.iterdir())) == len(names)
+    r = run("render", result, "--grid", "3x2", "--image-mode", "depth", "--resolution", "64", "--force", "--out", views)
+    assert r.returncode == 0, r.stderr
+    assert [p.name for p in views.iterdir()] == ["grid.png"]
+    grid = np.asarray(Image.open(views / "grid.png")).astype(int)
+    assert grid.shape == (2 * 64, 3 * 64, 3) and grid[..., 0].std() > 10 and (grid[..., 0] == grid[..., 1]).all()
+    # The raw neural render at another rendering resolution; a wider lens shows a smaller head.
+    r = run("render", result, "--yaw", "0", "--image-mode", "raw", "--nrr", "32", "--out", tmp_path / "raw")
+    assert r.returncode == 0 and np.asarray(Image.open(tmp_path / "raw" / "yaw+0.00_pitch+0.00.png")).shape == (32, 32, 3)
+    coverage = {}
+    for fov in ("12", "30"):
+        r = run("render", result, "--yaw", "0", "--image-mode", "depth", "--fov-deg", fov, "--out", tmp_path / fov)
+        assert r.returncode == 0, r.stderr
+        coverage[fov] = (np.asarray(Image.open(tmp_path / fov / "yaw+0.00_pitch+0.00.png")) > 0).mean()
+    assert coverage["30"] < 0.6 * coverage["12"]
+    # Angles: past the trained views a warning, past what the generator can show a refusal.
+    r = run("render", result, "--yaw", "0.9", "--out", tmp_path / "wide")
+    assert r.returncode == 0 and "past the views the generator was trained on" in r.stderr
+    r = run("render", result, "--yaw", "2.5", "--out", tmp_path / "far")
+    assert r.returncode == 2 and "past what the generator can show" in r.stderr and not (tmp_path / "far").exists()
 
 
 def test_folder_input_pairs_sibling_cameras_and_skips_finished(tmp_path, subject):
@@ -180,8 +220,7 @@ def test_raw_photo_is_aligned_inverted_and_pasted_back(tmp_path):
     kept = np.asarray(Image.open(tmp_path / "raw.jpg"))
     out = tmp_path / "r"
     r = run("invert", tmp_path / "raw.jpg", "--method", "pti", "--preset", "fast", "--coarse-steps", "2",
-            "--tuning-steps", "2", "--set", "coarse.w_avg_samples=500", "--set", "orbit_frames=4", "--out", out,
-            "--quiet")
+            "--tuning-steps", "2", "--set", "coarse.w_avg_samples=500", "--set", "orbit_frames=4", "--out", out)
     assert r.returncode == 0, r.stderr
     assert "aligned here" in r.stderr and "composite.png" in r.stdout
     for name in ("aligned.png", "aligned.json", "alignment.json", "photo.jpg", "composite.png", "summary.json"):
@@ -201,8 +240,8 @@ def test_raw_photo_is_aligned_inverted_and_pasted_back(tmp_path):
     assert r.returncode == 0, r.stderr
     assert np.asarray(Image.open(views / "yaw+0.30_pitch+0.00_composite.png")).shape == kept.shape
     assert np.asarray(Image.open(views / "yaw+0.30_pitch+0.00.png")).shape == (128, 128, 3)
-    r = run("render", out, "--orbit", "--composite", "--out", views)
-    assert r.returncode == 2 and "not --orbit" in r.stderr
+    r = run("render", out, "--orbit", "--composite", "--out", tmp_path / "v2")
+    assert r.returncode == 2 and "--composite works with --yaw/--pitch or --cameras" in r.stderr
 
 
 FAST_PTI = ["--method", "pti", "--preset", "fast", "--coarse-steps", "2", "--tuning-steps", "2",
@@ -223,6 +262,13 @@ def test_changed_weights_are_another_run(tmp_path, subject):
     save_generator(G, checkpoint)
     r = run(*args)
     assert r.returncode == 2 and "other generator weights" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_synth_camera_beside_its_photo_is_picked_up(tmp_path, subject):
+    r = run("invert", subject / "input.png", *FAST_PTI, "--out", tmp_path / "r")
+    assert r.returncode == 0 and "aligned here" not in r.stderr and "frontal" not in r.stderr, r.stderr
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())["input"]["camera"]
+    assert saved == pytest.approx(json.loads((subject / "input_camera.json").read_text()), abs=1e-6)
 
 
 def test_render_uses_the_photos_intrinsics(tmp_path, subject):

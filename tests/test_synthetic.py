@@ -107,7 +107,7 @@ def test_mesh_is_watertight_and_coloured():
 
 def test_synth_command_layout(tmp_path):
     out = tmp_path / "subject"
-    r = subprocess.run([sys.executable, "-m", "invert3d", "synth", "--seed", "4", "--decal", "HI", "--yaw", "0.3",
+    r = subprocess.run([sys.executable, "-m", "invert3d", "synth", "--seed", "4", "--decal-text", "HI", "--yaw", "0.3",
                         "--resolution", "64", "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert np.asarray(Image.open(out / "input.png")).shape == (64, 64, 3)
@@ -128,5 +128,5 @@ def test_synth_command_layout(tmp_path):
 def test_synth_bad_input(tmp_path):
     r = subprocess.run([sys.executable, "-m", "invert3d", "synth", "--decal-kind", "glitter", "--out",
                         str(tmp_path / "x")], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "unknown decal kind" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "'glitter' is not one of" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x").exists()

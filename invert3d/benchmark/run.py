@@ -21,7 +21,8 @@ from invert3d.metrics import chamfer_distance
 from invert3d.pipeline.evaluate import SCORE_KEYS, TruthGeometry, ViewScore, mean_scores, score_subject, truth_geometry
 from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.pipeline.layout import ResultFolder
-from invert3d.synthetic.decals import KINDS, text_image
+from invert3d.synthetic.decals import text_image
+from invert3d.synthetic.kinds import PROCEDURAL_KINDS
 from invert3d.synthetic.subject import make_subject, write_subject
 
 
@@ -41,7 +42,7 @@ def _subject(case: Case, root: Path, resolution: int) -> tuple[Path, TruthGeomet
 
 
 def _decal(case: Case):
-    return case.decal if case.decal in KINDS else text_image(case.decal)
+    return case.decal if case.decal in PROCEDURAL_KINDS else text_image(case.decal)
 
 
 def _has_decal_region(cached: Path) -> bool:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from tqdm import tqdm
 
+from invert3d import console
+from invert3d.cli.common import claim_out, force_option
 from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
-from invert3d.media import photos_in
 
 
 def crop_size(size: Optional[int], checkpoint: Optional[Path]) -> int:
@@ -26,7 +26,7 @@ def crop_size(size: Optional[int], checkpoint: Optional[Path]) -> int:
 
 
 def align(
-    input: Path = typer.Argument(..., help="A photo, or a folder of photos, of any size."),
+    input: Path = typer.Argument(..., metavar="PHOTO", help="A photo, or a folder of photos, of any size."),
     out: Path = typer.Option(..., "--out", help="Folder for the crops (<stem>.png), their cameras (<stem>.json "
                              "and dataset.json) and how each was made (<stem>.align.json)."),
     size: Optional[int] = typer.Option(None, min=16, max=4096, help="Side of the crops in pixels (default: "
@@ -36,31 +36,32 @@ def align(
     keep_roll: bool = typer.Option(False, "--keep-roll", help="Do not turn the crop to level the eyes (EG3D's "
                                    "in-the-wild crop keeps the roll; FFHQ's alignment, and so the default, "
                                    "removes it)."),
-    quiet: bool = typer.Option(False, help="No progress bar."),
+    force: bool = force_option(),
 ) -> None:
     """Find the face in each photo, crop it the way EG3D's FFHQ images are cropped and estimate its camera: the
     crops go straight into ``invert3d invert``."""
     from invert3d.align import align_photo, write_alignment
-    from invert3d.media import read_rgb
+    from invert3d.media import photos_in, read_rgb
 
     photos = photos_in(input)
+    claim_out(out, force, own=lambda folder: (folder / "dataset.json").is_file())  # earlier crops are kept
     side = crop_size(size, checkpoint)
     stems = [p.stem for p in photos]
     if len(set(stems)) != len(stems):
         raise Invert3dError(f"{input} holds photos with the same name and different extensions; rename them")
     labels: list[list] = []
     failed: list[str] = []
-    for path in tqdm(photos, desc="aligning", unit="photo", disable=quiet or len(photos) == 1):
+    for path in console.progress(photos, desc="aligning", unit="photo", quiet=len(photos) == 1):
         try:
             image = read_rgb(path)
             result = align_photo(image, side, face=face, level=not keep_roll)
         except Invert3dError as exc:  # no face, or not a readable image: the others still go
             message = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
             failed.append(message)
-            tqdm.write(f"error: {message}; nothing written for it")
+            console.write(f"error: {message}; nothing written for it")
             continue
         if result.faces > 1 and face == 0:
-            tqdm.write(f"warning: {path.name} holds {result.faces} faces; aligned the largest (--face K picks "
+            console.write(f"warning: {path.name} holds {result.faces} faces; aligned the largest (--face K picks "
                        "another)")
         write_alignment(result, out, path.stem)
         labels.append([f"{path.stem}.png", [round(v, 8) for v in result.label.tolist()]])

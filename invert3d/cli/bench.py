@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
-from invert3d.benchmark import METHOD_HELP, SUITES, method_config, run_suite
-from invert3d.checkpoints import checkpoint_identity
-from invert3d.cli.common import config_option, open_generator, set_option, settings_list
+from invert3d.benchmark.methods import METHOD_HELP, method_config
+from invert3d.benchmark.suites import SUITES
+from invert3d.cli.common import (claim_out, config_option, device_option, force_option, open_generator, set_option,
+                                 settings_list)
 from invert3d.errors import Invert3dError
+
+Suite = Literal[tuple(SUITES)]
 
 
 def bench(
     out: Path = typer.Option(..., "--out", help="Benchmark folder (resumes: finished runs are reused)."),
-    suite: str = typer.Option("smoke", help=f"Suite: {', '.join(SUITES)}."),
+    suite: Suite = typer.Option("smoke", help="The subjects and budgets (invert3d/benchmark/suites.py)."),
     methods: str = typer.Option("pti,hfgi3d", help=f"Comma-separated: {METHOD_HELP}."),
     checkpoint: Optional[Path] = typer.Option(None, help="Generator (default: the embedded model)."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: str = device_option(),
     curve_every: Optional[int] = typer.Option(
         None, min=1, help="Also score the final optimization every N steps (texture-geometry trade-off curves)."),
     config_file: Optional[Path] = config_option(),
     set_: list[str] = set_option(),
+    force: bool = force_option(),
 ) -> None:
     """Write results.json (one record per subject x method x view, and means), table.md and sheets/*.png
     (truth on top, then each method, at the same novel views)."""
-    if suite not in SUITES:
-        raise Invert3dError(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)}")
     names = list(dict.fromkeys(m.strip() for m in methods.split(",") if m.strip()))  # de-duplicated, in order
     if not names:
         raise Invert3dError(f"no method given; choose from {METHOD_HELP}")
@@ -39,7 +41,11 @@ def bench(
             method_config(suite, name, settings)
         except ValueError as exc:
             raise Invert3dError(str(exc)) from None
+    from invert3d.benchmark.run import run_suite
+    from invert3d.checkpoints import checkpoint_identity
+
     open_generator(checkpoint, None, device)  # fail early on a bad checkpoint
+    claim_out(out, force, own=lambda folder: (folder / "runs").is_dir() or (folder / "subjects").is_dir())
     report = run_suite(lambda: open_generator(checkpoint, None, device), suite, names, out,
                        checkpoint_identity(checkpoint), echo=typer.echo, curve_every=curve_every,
                        settings=settings)

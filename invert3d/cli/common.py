@@ -1,35 +1,67 @@
-"""Shared pieces of the command-line interface: argument parsing and generator selection."""
+"""Shared pieces of the command-line interface: options every command shares, the output-folder rule, argument
+parsing and generator selection. Light at import time (no torch), so that ``--help`` is instant."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import typer
 
-from invert3d.checkpoints import load_generator
-from invert3d.config import InversionConfig, preset as inversion_preset
 from invert3d.errors import Invert3dError
-from invert3d.generator import TriPlaneGenerator, preset
-from invert3d.runtime import resolve_device
-from invert3d.settings import as_assignments, read_settings_file, with_assignments
+
+if TYPE_CHECKING:
+    from invert3d.config import InversionConfig
+    from invert3d.generator import TriPlaneGenerator
 
 SET_HELP = ("Any inversion setting, KEY=VALUE (repeatable), e.g. --set tuning.lr=1e-3 --set loss.lpips=0.1; "
             "the keys are those of a result's config.json under 'inversion'.")
 CONFIG_HELP = ("Settings from a JSON file: a result's config.json or any part of its 'inversion' settings "
                "(applied over the preset, before --set).")
+DEVICE_HELP = "auto (a GPU if there is one, else the CPU), cpu, cuda or cuda:N (the N-th GPU)."
+FORCE_HELP = "Replace --out if it holds files this command did not write."
 
 
 def set_option() -> list[str]:
-    return typer.Option([], "--set", help=SET_HELP)
+    return typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)
 
 
 def config_option():
-    return typer.Option(None, "--config", help=CONFIG_HELP)
+    return typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP)
+
+
+def device_option():
+    return typer.Option("auto", metavar="auto|cpu|cuda[:N]", help=DEVICE_HELP)
+
+
+def force_option():
+    return typer.Option(False, "--force", help=FORCE_HELP)
+
+
+def claim_out(out: Path, force: bool, own: Callable[[Path], bool] | None = None) -> None:
+    """The rule every command follows for its --out folder: a new or empty folder is used; one this command
+    wrote before (``own(out)``: a resumable run, an alignment folder) is continued; any other non-empty folder
+    is refused, or with ``force`` emptied first. Raises before anything is written."""
+    if out.exists() and not out.is_dir():
+        raise Invert3dError(f"--out {out} is a file, not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise Invert3dError(f"--out {out}: {parent} is a file, not a folder")
+            break
+    if out.is_dir() and any(out.iterdir()) and not (own is not None and own(out)):
+        if not force:
+            raise Invert3dError(f"{out} is not empty and was not written by this command; choose another --out, "
+                                "or add --force to replace what it holds")
+        shutil.rmtree(out)
 
 
 def settings_list(config_file: Path | None, assignments: list[str]) -> list[str]:
     """--config FILE and --set KEY=VALUE as one list of KEY=VALUE settings, the file's first."""
+    from invert3d.settings import as_assignments, read_settings_file
+
     if config_file is None:
         return list(assignments)
     try:
@@ -40,6 +72,9 @@ def settings_list(config_file: Path | None, assignments: list[str]) -> list[str]
 
 def inversion_settings(preset_name: str, method: str, settings: list[str], **fields) -> InversionConfig:
     """The preset's InversionConfig with ``fields`` replaced, then ``settings`` applied (one-line errors)."""
+    from invert3d.config import preset as inversion_preset
+    from invert3d.settings import with_assignments
+
     try:
         return with_assignments(inversion_preset(preset_name, method, **fields), settings)
     except ValueError as exc:
@@ -63,14 +98,19 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def open_generator(checkpoint: Path | None, random_init: str | None, device: str, seed: int = 0) -> TriPlaneGenerator:
+def open_generator(checkpoint: Path | None, random_init: str | None, device: str, seed: int = 0
+                   ) -> TriPlaneGenerator:
     """The generator a command works with: a checkpoint, an untrained preset, or the embedded model."""
+    import torch
+
+    from invert3d.checkpoints import load_generator
+    from invert3d.generator import TriPlaneGenerator, preset
+    from invert3d.runtime import resolve_device
+
     dev = resolve_device(device)
     if checkpoint is not None and random_init is not None:
         raise Invert3dError("give either --checkpoint or --random-init, not both")
     if random_init is not None:
-        import torch
-
         try:
             cfg = preset(random_init)
         except ValueError as exc:

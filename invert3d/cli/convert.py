@@ -6,15 +6,22 @@ from pathlib import Path
 
 import typer
 
-from invert3d.checkpoints import load_nvidia_pickle, save_generator
+from invert3d.cli.common import claim_out, force_option
 
 
 def convert(
-    source: Path = typer.Argument(..., help="NVIDIA EG3D checkpoint (.pkl)."),
-    out: Path = typer.Argument(..., help="Output folder (config.json + weights.safetensors)."),
+    source: Path = typer.Argument(..., metavar="PKL", help="NVIDIA EG3D checkpoint (.pkl)."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Output folder (config.json + weights.safetensors)."),
+    force: bool = force_option(),
 ) -> None:
     """Read G_ema from an EG3D pickle without executing it and save it as safetensors + JSON config."""
+    from invert3d.checkpoints import load_nvidia_pickle, save_generator
+    from invert3d.errors import CheckpointError
+
+    if not source.is_file():
+        raise CheckpointError(f"checkpoint not found: {source}")
     G = load_nvidia_pickle(source)
+    claim_out(out, force)
     save_generator(G, out, extra={"converted_from": source.name})
     n = sum(p.numel() for p in G.state_dict().values())
     typer.echo(f"wrote {out}/ ({n / 1e6:.1f}M values, {G.cfg.img_resolution}px, {G.cfg.superresolution})")

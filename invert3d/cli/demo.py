@@ -3,37 +3,45 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
-from invert3d.cameras import load_label
-from invert3d.checkpoints import checkpoint_identity
-from invert3d.cli.common import config_option, inversion_settings, open_generator, set_option, settings_list
-from invert3d.errors import Invert3dError
-from invert3d.media import image_grid, load_photo, save_png
-from invert3d.pipeline.evaluate import mean_scores, score_subject, truth_geometry
-from invert3d.pipeline.jobs import Job, run_job
-from invert3d.pipeline.layout import ResultFolder
-from invert3d.synthetic.subject import PROCEDURAL_DECALS, make_subject, write_subject
+from invert3d.cli.common import (claim_out, config_option, device_option, force_option, inversion_settings,
+                                 open_generator, set_option, settings_list)
+from invert3d.cli.views import check_view
+from invert3d.config import PRESETS
+from invert3d.synthetic.kinds import PROCEDURAL_KINDS
+
+DecalKind = Literal[PROCEDURAL_KINDS]
+Preset = Literal[PRESETS]
 
 
 def demo(
-    out: Path = typer.Option(..., "--out", help="Output folder."),
+    out: Path = typer.Option(..., "--out", help="Output folder (resumes: a demo folder is continued)."),
     seed: int = typer.Option(3, min=0, help="Synthetic subject seed."),
-    decal_kind: str = typer.Option("tattoo", help="Decal on the subject: emblem, tattoo or paint."),
-    yaw: float = typer.Option(0.25, min=-0.6, max=0.6, help="Input view yaw (rad)."),
-    preset_name: str = typer.Option("fast", "--preset", help="fast or paper."),
+    decal_kind: DecalKind = typer.Option("tattoo", help="The decal on the subject."),
+    yaw: float = typer.Option(0.25, help="Input view yaw (rad)."),
+    preset_name: Preset = typer.Option("fast", "--preset", help="The budget: fast (minutes) or paper (hours)."),
     checkpoint: Optional[Path] = typer.Option(None, help="Generator (default: the embedded model)."),
     config_file: Optional[Path] = config_option(),
     set_: list[str] = set_option(),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: str = device_option(),
+    force: bool = force_option(),
 ) -> None:
     """Make a decorated synthetic subject, invert its photo, and put the novel views beside the truth."""
-    if decal_kind not in PROCEDURAL_DECALS:
-        raise Invert3dError(f"unknown decal kind {decal_kind!r}; choose one of {', '.join(PROCEDURAL_DECALS)}")
+    from invert3d.cameras import load_label
+    from invert3d.checkpoints import checkpoint_identity
+    from invert3d.media import image_grid, load_photo, save_png
+    from invert3d.pipeline.evaluate import mean_scores, score_subject, truth_geometry
+    from invert3d.pipeline.jobs import Job, run_job
+    from invert3d.pipeline.layout import ResultFolder
+    from invert3d.synthetic.subject import make_subject, write_subject
+
+    check_view(yaw, 0.0)
     cfg = inversion_settings(preset_name, "hfgi3d", settings_list(config_file, set_))
     G = open_generator(checkpoint, None, device)
+    claim_out(out, force, own=lambda folder: (folder / "subject" / "subject.json").is_file())
     subject_dir = out / "subject"
     subject = make_subject(seed, decal_kind)
     if not (subject_dir / "subject.json").exists():

@@ -3,31 +3,44 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
+from invert3d.cli.common import claim_out, force_option
+from invert3d.cli.views import check_view
 from invert3d.errors import Invert3dError
-from invert3d.synthetic.decals import load_decal_image
-from invert3d.synthetic.subject import PROCEDURAL_DECALS, make_subject, write_subject
+from invert3d.synthetic.kinds import PROCEDURAL_KINDS
+
+DecalKind = Literal[PROCEDURAL_KINDS]
 
 
 def synth(
     out: Path = typer.Option(..., "--out", help="Output folder."),
     seed: int = typer.Option(0, min=0, help="Subject seed."),
-    decal: Optional[str] = typer.Option(None, help="Text to print on the subject, or an image file to stick on it."),
-    decal_kind: Optional[str] = typer.Option(None, help="A procedural decal instead: emblem, tattoo or paint."),
-    yaw: float = typer.Option(0.0, min=-0.8, max=0.8, help="Input view yaw (rad)."),
-    pitch: float = typer.Option(0.0, min=-0.4, max=0.4, help="Input view pitch (rad)."),
+    decal_text: Optional[str] = typer.Option(None, help="Text to print on the subject."),
+    decal_image: Optional[Path] = typer.Option(None, help="An image file (PNG with alpha, JPEG, ...) to stick on "
+                                               "the subject."),
+    decal_kind: Optional[DecalKind] = typer.Option(None, help="A procedural decal."),
+    yaw: float = typer.Option(0.0, help="Input view yaw (rad)."),
+    pitch: float = typer.Option(0.0, help="Input view pitch (rad)."),
     resolution: int = typer.Option(128, min=32, max=1024, help="Image size (pixels)."),
+    force: bool = force_option(),
 ) -> None:
-    """Write input.png + input_camera.json, truth/*.png + truth/cameras.json (views around the input),
-    mesh.ply and subject.json."""
-    if decal is not None and decal_kind is not None:
-        raise Invert3dError("give either --decal or --decal-kind, not both")
-    if decal_kind is not None and decal_kind not in PROCEDURAL_DECALS:
-        raise Invert3dError(f"unknown decal kind {decal_kind!r}; choose one of {', '.join(PROCEDURAL_DECALS)}")
-    image = load_decal_image(decal) if decal is not None else decal_kind
-    subject = make_subject(seed, image)
-    write_subject(subject, out, yaw, pitch, resolution)
+    """Write input.png + input_camera.json (invert picks it up beside input.png), truth/*.png +
+    truth/cameras.json (views around the input), mesh.ply and subject.json."""
+    from invert3d.synthetic.decals import load_decal_image, text_image
+    from invert3d.synthetic.subject import make_subject, write_subject
+
+    if sum(d is not None for d in (decal_text, decal_image, decal_kind)) > 1:
+        raise Invert3dError("give one of --decal-text, --decal-image or --decal-kind")
+    if decal_text is not None and not decal_text.strip():
+        raise Invert3dError("--decal-text is empty")
+    if decal_image is not None and not decal_image.is_file():
+        raise Invert3dError(f"--decal-image: no such file: {decal_image}")
+    check_view(yaw, pitch)
+    claim_out(out, force)
+    image = (text_image(decal_text) if decal_text is not None else
+             load_decal_image(decal_image) if decal_image is not None else decal_kind)
+    write_subject(make_subject(seed, image), out, yaw, pitch, resolution)
     typer.echo(f"wrote subject {seed} to {out}/ (input.png, truth/, mesh.ply)")

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
-from invert3d.checkpoints import load_generator
+from invert3d.cli.common import claim_out, device_option, force_option
 from invert3d.errors import CheckpointError, Invert3dError
-from invert3d.runtime import resolve_device
-from invert3d.settings import with_assignments
-from invert3d.training import TrainConfig, train as run_training
 
 
 def train(
     out: Path = typer.Option(..., "--out", help="Run folder (resumes if it holds an unfinished run)."),
-    config: str = typer.Option("synthhead", help="Generator preset to train."),
+    config: Literal["synthhead"] = typer.Option("synthhead", help="Generator preset to train (the synthetic "
+                                                "world's)."),
     init: Optional[Path] = typer.Option(None, help="Start from this generator folder (e.g. a run's model/ or "
                                         "the shipped one): its weights and architecture, a fresh optimizer and "
                                         "learning-rate schedule."),
@@ -29,14 +27,18 @@ def train(
     pool: int = typer.Option(768, min=1, help="Training views kept in the pool."),
     set_: list[str] = typer.Option([], "--set", help="Any training setting, KEY=VALUE (repeatable), e.g. "
                                    "--set lr=3e-3 --set generator.plane_offset=true; see train_config.json."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: str = device_option(),
     workers: int = typer.Option(0, min=0, help="Processes rendering the data ahead of the steps (0: inline; "
                                 "useful on a GPU machine with many cores). Does not change the data."),
+    force: bool = force_option(),
 ) -> None:
     """Distil the procedural world into an EG3D generator; writes OUT/model/ (safetensors + config).
     Run it again with the same --out to resume after an interruption, or with a larger budget to extend it."""
-    if config != "synthhead":
-        raise Invert3dError(f"only the 'synthhead' preset is trained on the synthetic world (got {config!r})")
+    from invert3d.checkpoints import load_generator
+    from invert3d.runtime import resolve_device
+    from invert3d.settings import with_assignments
+    from invert3d.training import TrainConfig, train as run_training
+
     cfg = TrainConfig(seed=seed, minutes=minutes, max_steps=max_steps, batch=batch, refresh_per_step=refresh,
                       pool_size=pool)
     if init is not None:
@@ -52,5 +54,6 @@ def train(
     if init is not None and cfg.generator != init_arch:
         raise Invert3dError("--init keeps the architecture of the model it starts from; drop the --set "
                             "generator.* settings")
+    claim_out(out, force, own=lambda folder: (folder / "train_config.json").is_file())
     model = run_training(cfg, out, resolve_device(device), workers)
     typer.echo(f"wrote {model}/ ; log in {out / 'log.jsonl'}")

@@ -47,13 +47,14 @@ class SuperResolution(nn.Module):
         needed: NVIDIA's blocks add to the raw image in place, so that sum is what their generator returns
         (and what their discriminator was trained on) as ``image_raw`` for the 2X and 4X modules.
         """
+        raw = rgb  # at the neural rendering resolution, as NVIDIA's generator returns it
         resized = features.shape[-1] != self.input_resolution
         if resized:
             size = (self.input_resolution, self.input_resolution)
             features = F.interpolate(features, size=size, mode="bilinear", align_corners=False, antialias=self.antialias)
             rgb = F.interpolate(rgb, size=size, mode="bilinear", align_corners=False, antialias=self.antialias)
         ws = ws[:, -1:, :].expand(-1, 3, -1)
-        x, img, raw = features, rgb, rgb
+        x, img = features, rgb
         for i in range(self.num_blocks):
             block: SynthesisBlock = getattr(self, f"block{i}")
             x, img = block(x, img, ws, self.noise_mode)

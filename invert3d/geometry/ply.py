@@ -1,4 +1,5 @@
-"""Binary little-endian PLY writing and reading (vertices, optional vertex colours, triangles)."""
+"""Mesh files: binary little-endian PLY writing and reading (vertices, optional vertex colours, triangles), and
+OBJ writing."""
 
 from __future__ import annotations
 
@@ -53,3 +54,17 @@ def read_ply(path: str | Path) -> Mesh:
     if (faces["n"] != 3).any():
         raise ValueError(f"{path}: only triangle meshes are read")
     return Mesh(vertices["xyz"].copy(), faces["idx"].astype(np.int64), vertices["rgb"].copy() if has_colors else None)
+
+
+def write_obj(path: str | Path, mesh: Mesh) -> Path:
+    """Wavefront OBJ (text): ``v x y z [r g b]`` (colours 0..1, the common vertex-colour extension) and 1-based
+    triangles."""
+    lines = []
+    colours = None if mesh.colors is None else mesh.colors.astype(np.float64) / 255
+    for i, v in enumerate(mesh.vertices):
+        extra = "" if colours is None else " " + " ".join(f"{c:.4f}" for c in colours[i])
+        lines.append(f"v {v[0]:.6f} {v[1]:.6f} {v[2]:.6f}{extra}")
+    lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in mesh.faces]
+    with atomic_file(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    return Path(path)

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from tqdm import tqdm
-
+from invert3d import console
 from invert3d.files import atomic_file
 
 
@@ -19,15 +18,14 @@ class StageLog:
 
     def __init__(self, path: Path | None, stage: str, total: int, every: int = 10, quiet: bool = False):
         self.path, self.stage, self.total, self.every, self.quiet = path, stage, total, every, quiet
-        self.bar: tqdm | None = None
+        self.bar = None
         self.started = time.monotonic()
 
     def begin(self, start: int) -> None:
         """Start (or resume after ``start`` steps): drop this stage's records past ``start``, show the bar."""
         if self.path is not None:
             _truncate_log(self.path, self.stage, start)
-        self.bar = tqdm(total=self.total, initial=start, desc=self.stage, unit="step", leave=False,
-                        disable=self.quiet)
+        self.bar = console.progress(total=self.total, initial=start, desc=self.stage, unit="step", quiet=self.quiet)
         self.started = time.monotonic()
 
     def step(self, step: int, values: dict[str, float]) -> None:

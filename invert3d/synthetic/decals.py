@@ -20,9 +20,6 @@ from PIL import Image, ImageDraw, ImageFont
 from invert3d.errors import Invert3dError
 from invert3d.synthetic.head import trace
 
-KINDS = ("text", "emblem", "tattoo", "paint")
-
-
 @dataclass(frozen=True)
 class Decal:
     image: torch.Tensor  # [4, H, W] RGBA in [0, 1]
@@ -145,15 +142,11 @@ def paint_image(seed: int, size: int = 256) -> np.ndarray:
     return img
 
 
-def load_decal_image(text_or_path: str) -> np.ndarray:
-    """An image file (RGBA; RGB images get an opaque alpha) or, if no such file exists, the text itself."""
-    path = Path(text_or_path)
-    if path.is_file():
-        try:
-            with Image.open(path) as im:
-                return np.asarray(im.convert("RGBA"))
-        except OSError as exc:
-            raise Invert3dError(f"{path}: not a readable image ({exc})") from None
-    if not text_or_path.strip():
-        raise Invert3dError("the decal text is empty")
-    return text_image(text_or_path)
+def load_decal_image(path: str | Path) -> np.ndarray:
+    """An image file as an RGBA decal [H, W, 4] uint8 (RGB images get an opaque alpha)."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGBA"))
+    except OSError as exc:
+        raise Invert3dError(f"{path}: not a readable image ({exc})") from None

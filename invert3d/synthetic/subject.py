@@ -15,13 +15,15 @@ from invert3d.geometry import Mesh, extract_mesh, write_ply
 from invert3d.media import save_png, unit_to_uint8
 from invert3d.synthetic.decals import Decal, apply_decals, emblem_image, paint_image, place_decal, tattoo_image
 from invert3d.synthetic.head import HeadField
+from invert3d.synthetic.kinds import PROCEDURAL_KINDS
 from invert3d.synthetic.params import sample_latents, subject_from_latent
 from invert3d.synthetic.render import render_subject
 
 # Ground-truth cameras around the frontal axis: yaw up to +-0.6 rad, pitch up to +-0.3 rad.
 TRUTH_POSES = ((-0.6, 0.0), (-0.3, 0.0), (0.0, 0.0), (0.3, 0.0), (0.6, 0.0), (-0.45, -0.25), (0.45, -0.25),
                (-0.45, 0.25), (0.45, 0.25), (0.0, -0.3), (0.0, 0.3))
-PROCEDURAL_DECALS = {"emblem": (emblem_image, 0.14), "tattoo": (tattoo_image, 0.16), "paint": (paint_image, 0.22)}
+# The procedural decals: how each is drawn and its width (world units), by its name in PROCEDURAL_KINDS.
+PROCEDURAL_DECALS = dict(zip(PROCEDURAL_KINDS, ((emblem_image, 0.14), (tattoo_image, 0.16), (paint_image, 0.22))))
 
 
 @dataclass

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
+from invert3d import console
 from invert3d.checkpoints import load_generator, save_generator
 from invert3d.checkpoints.native import load_state
 from invert3d.errors import Invert3dError
@@ -229,7 +229,7 @@ def train(cfg: TrainConfig, out: Path, device: torch.device | str = "cpu", worke
         torch.set_rng_state(state["torch_rng"])
         step, elapsed = int(state["step"]), float(state["elapsed"])
         _truncate_log(out / "log.jsonl", step)
-        tqdm.write(f"resuming at step {step} ({elapsed / 60:.1f} min done)")
+        console.note(f"resuming at step {step} ({elapsed / 60:.1f} min done)")
     stream = DataStream(_data_spec(cfg, cfg.generator.img_resolution), workers)
     try:
         step = _run(cfg, out, G, G_ema, opt, base_lrs, pool, stream, step, elapsed, device)
@@ -244,14 +244,14 @@ def _run(cfg: TrainConfig, out: Path, G, G_ema, opt, base_lrs, pool: ViewPool, s
     """The training loop from ``step``; leaves the final state in OUT/train_state.pt and returns its step."""
     start = time.monotonic() - elapsed
     missing = max(0, min(cfg.warmup_views, cfg.pool_size) - pool.filled)
-    for view in tqdm(stream.warmup_views(pool.filled, missing), total=missing, desc="rendering training views",
-                     unit="view", disable=missing == 0):
+    for view in console.progress(stream.warmup_views(pool.filled, missing), total=missing,
+                                 desc="rendering training views", unit="view", quiet=missing == 0):
         pool.put(view)
     weights = _weights(cfg)
     budget = cfg.minutes * 60
     state_path = out / "train_state.pt"
     last_save = time.monotonic()
-    bar = tqdm(total=int(budget), initial=int(time.monotonic() - start), desc="training", unit="s")
+    bar = console.progress(total=int(budget), initial=int(time.monotonic() - start), desc="training", unit="s")
     data = stream.steps(step)
     with open(out / "log.jsonl", "a") as log:
         while step < cfg.max_steps and time.monotonic() - start < budget:
