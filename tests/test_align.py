@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -190,9 +192,10 @@ def test_cli_folder_writes_crops_cameras_and_a_summary(astronaut, tmp_path):
 def test_cli_single_photo_without_a_face_writes_nothing(tmp_path):
     Image.fromarray(skimage.data.chelsea()).save(tmp_path / "cat.png")
     out = tmp_path / "aligned"
-    result = CliRunner().invoke(app, ["align", str(tmp_path / "cat.png"), "--out", str(out)])
-    assert result.exit_code == 1 and "no face found" in result.output
-    assert not out.exists() or not any(out.iterdir())
+    r = subprocess.run([sys.executable, "-m", "invert3d", "align", str(tmp_path / "cat.png"), "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "cat.png: no face found" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists()
 
 
 def test_pasting_a_crop_back_restores_the_photo(astronaut):

@@ -126,6 +126,11 @@ def test_device_names_and_the_out_rule(tmp_path):
     assert r.returncode == 0 and not (other / "keep.txt").exists() and (other / "input.png").is_file()
     r = run("synth", "--decal-image", tmp_path / "missing_logo.png", "--out", tmp_path / "d")
     assert r.returncode == 2 and "no such file" in r.stderr and not (tmp_path / "d").exists()
+    # --force never deletes the working folder (or a folder holding it) or an input.
+    r = run("synth", "--resolution", "32", "--force", "--out", ".", cwd=other)
+    assert r.returncode == 2 and "would delete" in r.stderr and (other / "input.png").is_file()
+    r = run("synth", "--yaw", "nan", "--out", tmp_path / "n")
+    assert r.returncode == 2 and "finite" in r.stderr and not (tmp_path / "n").exists()
 
 
 def test_metrics_pairs_sizes_and_messages(tmp_path):

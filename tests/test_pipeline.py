@@ -5,6 +5,7 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 import torch
@@ -179,6 +180,13 @@ def test_render_cli_writes_one_png_per_camera(subject, tmp_path):
         assert r.returncode == 0, r.stderr
         coverage[fov] = (np.asarray(Image.open(tmp_path / fov / "yaw+0.00_pitch+0.00.png")) > 0).mean()
     assert coverage["30"] < 0.6 * coverage["12"]
+    # An orbit at its own swing, frame count and frame rate, with fewer samples per ray.
+    r = run("render", result, "--orbit", "--frames", "3", "--fps", "10", "--orbit-range", "0.2x0.1", "--sample-mult",
+            "0.5", "--out", tmp_path / "orbit")
+    assert r.returncode == 0, r.stderr
+    reader = imageio_ffmpeg.read_frames(str(tmp_path / "orbit" / "orbit.mp4"))
+    meta = next(reader)
+    assert meta["fps"] == 10 and sum(1 for _ in reader) == 3
     # Angles: past the trained views a warning, past what the generator can show a refusal.
     r = run("render", result, "--yaw", "0.9", "--out", tmp_path / "wide")
     assert r.returncode == 0 and "past the views the generator was trained on" in r.stderr

@@ -44,7 +44,7 @@ def align(
     from invert3d.media import photos_in, read_rgb
 
     photos = photos_in(input)
-    claim_out(out, force, own=lambda folder: (folder / "dataset.json").is_file())  # earlier crops are kept
+    claim_out(out, force, own=lambda folder: (folder / "dataset.json").is_file(), inputs=photos)  # crops are added
     side = crop_size(size, checkpoint)
     stems = [p.stem for p in photos]
     if len(set(stems)) != len(stems):
@@ -57,12 +57,14 @@ def align(
             result = align_photo(image, side, face=face, level=not keep_roll)
         except Invert3dError as exc:  # no face, or not a readable image: the others still go
             message = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
+            if len(photos) == 1:
+                raise Invert3dError(message) from None
             failed.append(message)
             console.write(f"error: {message}; nothing written for it")
             continue
         if result.faces > 1 and face == 0:
             console.write(f"warning: {path.name} holds {result.faces} faces; aligned the largest (--face K picks "
-                       "another)")
+                          "another)")
         write_alignment(result, out, path.stem)
         labels.append([f"{path.stem}.png", [round(v, 8) for v in result.label.tolist()]])
     if labels:

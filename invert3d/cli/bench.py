@@ -45,7 +45,8 @@ def bench(
     from invert3d.checkpoints import checkpoint_identity
 
     open_generator(checkpoint, None, device)  # fail early on a bad checkpoint
-    claim_out(out, force, own=lambda folder: (folder / "runs").is_dir() or (folder / "subjects").is_dir())
+    claim_out(out, force, own=lambda folder: (folder / "runs").is_dir() or (folder / "subjects").is_dir(),
+              inputs=[checkpoint] if checkpoint else [])
     report = run_suite(lambda: open_generator(checkpoint, None, device), suite, names, out,
                        checkpoint_identity(checkpoint), echo=typer.echo, curve_every=curve_every,
                        settings=settings)

@@ -3,10 +3,11 @@ parsing and generator selection. Light at import time (no torch), so that ``--he
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import typer
 
@@ -21,7 +22,7 @@ SET_HELP = ("Any inversion setting, KEY=VALUE (repeatable), e.g. --set tuning.lr
 CONFIG_HELP = ("Settings from a JSON file: a result's config.json or any part of its 'inversion' settings "
                "(applied over the preset, before --set).")
 DEVICE_HELP = "auto (a GPU if there is one, else the CPU), cpu, cuda or cuda:N (the N-th GPU)."
-FORCE_HELP = "Replace --out if it holds files this command did not write."
+FORCE_HELP = "Replace the output folder if it holds other files (never the working folder or an input)."
 
 
 def set_option() -> list[str]:
@@ -40,21 +41,27 @@ def force_option():
     return typer.Option(False, "--force", help=FORCE_HELP)
 
 
-def claim_out(out: Path, force: bool, own: Callable[[Path], bool] | None = None) -> None:
-    """The rule every command follows for its --out folder: a new or empty folder is used; one this command
-    wrote before (``own(out)``: a resumable run, an alignment folder) is continued; any other non-empty folder
-    is refused, or with ``force`` emptied first. Raises before anything is written."""
+def claim_out(out: Path, force: bool, own: Callable[[Path], bool] | None = None, inputs: Iterable[Path] = ()
+              ) -> None:
+    """The rule every command follows for its output folder: a new or empty folder is used; one this command
+    continues (``own(out)``: a resumable run, an alignment folder) is continued; any other non-empty folder is
+    refused, or with ``force`` emptied first, unless it is or holds the working folder or one of the
+    command's ``inputs``. Raises before anything is written."""
     if out.exists() and not out.is_dir():
-        raise Invert3dError(f"--out {out} is a file, not a folder")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise Invert3dError(f"--out {out}: {parent} is a file, not a folder")
-            break
+        raise Invert3dError(f"output folder {out} is a file")
+    parent = next(p for p in [out, *out.parents] if p.exists())
+    if not parent.is_dir():
+        raise Invert3dError(f"output folder {out}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise Invert3dError(f"cannot create output folder {out}: {parent} is not writable")
     if out.is_dir() and any(out.iterdir()) and not (own is not None and own(out)):
         if not force:
-            raise Invert3dError(f"{out} is not empty and was not written by this command; choose another --out, "
-                                "or add --force to replace what it holds")
+            raise Invert3dError(f"{out} is not empty; choose another output folder, or add --force to replace "
+                                "what it holds")
+        held = [p for p in [Path.cwd(), *inputs] if p.resolve().is_relative_to(out.resolve())]
+        if held:
+            raise Invert3dError(f"--force would delete {held[0]}, which is (inside) {out}; choose another output "
+                                "folder")
         shutil.rmtree(out)
 
 
@@ -116,5 +123,11 @@ def open_generator(checkpoint: Path | None, random_init: str | None, device: str
         except ValueError as exc:
             raise Invert3dError(str(exc)) from None
         torch.manual_seed(seed)
-        return TriPlaneGenerator(cfg).to(dev).eval().requires_grad_(False)
-    return load_generator(checkpoint, dev)
+        G = TriPlaneGenerator(cfg).to(dev).eval().requires_grad_(False)
+    else:
+        G = load_generator(checkpoint, dev)
+    from invert3d import console
+
+    console.debug(f"generator: {checkpoint or random_init or 'embedded'} on {dev}, "
+                  f"{sum(p.numel() for p in G.parameters()) / 1e6:.2f}M parameters, {G.img_resolution}px")
+    return G

@@ -18,10 +18,12 @@ def convert(
     from invert3d.checkpoints import load_nvidia_pickle, save_generator
     from invert3d.errors import CheckpointError
 
+    if source.is_dir():
+        raise CheckpointError(f"{source} is a folder (an invert3d checkpoint needs no converting); give an EG3D .pkl")
     if not source.is_file():
         raise CheckpointError(f"checkpoint not found: {source}")
     G = load_nvidia_pickle(source)
-    claim_out(out, force)
+    claim_out(out, force, inputs=[source])
     save_generator(G, out, extra={"converted_from": source.name})
     n = sum(p.numel() for p in G.state_dict().values())
     typer.echo(f"wrote {out}/ ({n / 1e6:.1f}M values, {G.cfg.img_resolution}px, {G.cfg.superresolution})")

@@ -41,7 +41,8 @@ def demo(
     check_view(yaw, 0.0)
     cfg = inversion_settings(preset_name, "hfgi3d", settings_list(config_file, set_))
     G = open_generator(checkpoint, None, device)
-    claim_out(out, force, own=lambda folder: (folder / "subject" / "subject.json").is_file())
+    claim_out(out, force, own=lambda folder: (folder / "subject" / "subject.json").is_file(),
+              inputs=[checkpoint] if checkpoint else [])
     subject_dir = out / "subject"
     subject = make_subject(seed, decal_kind)
     if not (subject_dir / "subject.json").exists():

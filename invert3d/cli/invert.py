@@ -67,7 +67,7 @@ def invert(
 
     G = open_generator(checkpoint, None, device)
     jobs = plan_jobs(image, out, G, camera, no_align, console.warn, console.note)
-    claim_out(out, force, own=_holds_results)
+    claim_out(out, force, own=_holds_results, inputs=[image])
     run_jobs(jobs, G, cfg, checkpoint_identity(checkpoint), quiet=console.level() == console.QUIET,
              echo=typer.echo)
     if len(jobs) == 1:

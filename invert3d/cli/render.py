@@ -84,7 +84,7 @@ def render(
     options.apply(scene.G)
     paste = _paster(folder, scene) if composite else None
     rig = scene.rig if fov_deg is None else CameraRig.of(scene.G.cfg.rendering, options.lens())
-    claim_out(out, force)
+    claim_out(out, force, inputs=[result])
     out.mkdir(parents=True, exist_ok=True)
     if orbit:
         angles = orbit_angles(frames, *_pair(orbit_range, "orbit-range"))

@@ -55,7 +55,7 @@ def sample(
     options = ViewOptions(image_mode, resolution, fov_deg, nrr, sample_mult)
     G = open_generator(checkpoint, random_init, device)
     options.apply(G)
-    claim_out(out, force)
+    claim_out(out, force, inputs=[checkpoint] if checkpoint else [])
     rig = CameraRig.of(G.cfg.rendering, options.lens())
     front, grid_cams = rig.pose(0.0, 0.0)[None], rig.orbit(grid_views)
     orbit = rig.orbit(frames) if not no_video else front[:0]
@@ -81,5 +81,5 @@ def sample(
                 "views": vars(options), "shapes": {"resolution": shape_res, "format": shape_format} if shapes else None,
                 "generator": G.cfg.to_dict()}
     (out / "sample.json").write_text(json.dumps(settings, indent=2))
-    typer.echo(f"wrote {len(seed_list)} seeds to {out}/ (seedNNNN.png{', seedNNNN.mp4' if not no_video else ''}"
+    typer.echo(f"wrote {len(seed_list)} seed{'s' if len(seed_list) > 1 else ''} to {out}/ (seedNNNN.png{', seedNNNN.mp4' if not no_video else ''}"
                f"{f', seedNNNN.{shape_format}' if shapes else ''}, grid.png)")

@@ -54,6 +54,6 @@ def train(
     if init is not None and cfg.generator != init_arch:
         raise Invert3dError("--init keeps the architecture of the model it starts from; drop the --set "
                             "generator.* settings")
-    claim_out(out, force, own=lambda folder: (folder / "train_config.json").is_file())
+    claim_out(out, force, own=lambda folder: (folder / "train_config.json").is_file(), inputs=[init] if init else [])
     model = run_training(cfg, out, resolve_device(device), workers)
     typer.echo(f"wrote {model}/ ; log in {out / 'log.jsonl'}")

@@ -18,7 +18,9 @@ MAX_YAW, MAX_PITCH = math.pi / 2, math.pi / 3  # past these the camera looks at 
 
 
 def check_view(yaw: float, pitch: float) -> None:
-    """Refuse angles (rad) past MAX_*; warn past the trained range."""
+    """Refuse angles (rad) past MAX_* (or not numbers); warn past the trained range."""
+    if not (math.isfinite(yaw) and math.isfinite(pitch)):
+        raise Invert3dError(f"yaw {yaw:g} / pitch {pitch:g}: angles must be finite numbers (rad)")
     if abs(yaw) > MAX_YAW or abs(pitch) > MAX_PITCH:
         raise Invert3dError(f"yaw {yaw:g} / pitch {pitch:g} rad is past what the generator can show (|yaw| <= "
                             f"{MAX_YAW:.2f}, |pitch| <= {MAX_PITCH:.2f})")
@@ -36,8 +38,9 @@ def view_options(fov_default: str) -> dict:
     return {
         "image_mode": typer.Option("image", help="image: the output; raw: the neural render before "
                                    "super-resolution; depth: ray distance, near = bright."),
-        "resolution": typer.Option(None, min=16, max=4096, help="Side of the written images (default: the "
-                                   "generator's)."),
+        "resolution": typer.Option(None, min=16, max=4096, help="Side of the written images (default: their "
+                                   "own: the generator's output size; raw and depth at the neural rendering "
+                                   "resolution)."),
         "fov_deg": typer.Option(None, min=1.0, max=120.0, help=f"Field of view (default: {fov_default})."),
         "nrr": typer.Option(None, min=16, max=1024, help="Neural rendering resolution (default: the generator's; "
                             "higher is sharper geometry, slower)."),

@@ -8,6 +8,7 @@ pretrained generator, skipping folders that already hold the same finished run.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -104,6 +105,7 @@ def run_jobs(jobs: list[Job], G: TriPlaneGenerator, cfg: InversionConfig, checkp
     """Run the jobs in turn: a folder holding the same finished run is skipped, and one holding another run is
     an error raised before any job starts; one line per photo through ``echo``. Returns their summaries."""
     configs = [run_config(cfg, job.source, job.camera, checkpoint, G) for job in jobs]
+    console.debug(f"checkpoint {checkpoint}; settings {json.dumps(configs[0]['inversion'])}" if jobs else "no jobs")
     done = [ResultFolder(job.out).config.exists() and prepare_folder(ResultFolder(job.out), config)
             for job, config in zip(jobs, configs)]  # reads only: a folder is written when its job starts
     summaries = []

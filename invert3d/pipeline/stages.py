@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from invert3d import console
 from invert3d.config import InversionConfig
 from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
@@ -70,6 +71,7 @@ class _Stages:
     def finish(self, name: str, started: float) -> None:
         self.seconds[name] = round(time.monotonic() - started, 2)
         self.memory[name] = peak_memory_mb(self.device, reset=True)
+        console.debug(f"stage {name}: {self.seconds[name]} s, peak memory {self.memory[name]} MB")
         with atomic_file(self.dir / "progress.json") as tmp:
             tmp.write_text(json.dumps({"seconds": self.seconds, "peak_memory_mb": self.memory}, indent=2))
 
