@@ -15,6 +15,8 @@ from invert3d.cli.align import align
 from invert3d.cli.bench import bench
 from invert3d.cli.convert import convert
 from invert3d.cli.demo import demo
+from invert3d.cli.directions import directions
+from invert3d.cli.edit import edit
 from invert3d.cli.fetch import fetch_weights
 from invert3d.cli.invert import invert
 from invert3d.cli.metrics import metrics
@@ -51,7 +53,7 @@ def with_console(command: Callable) -> Callable:
     return run
 
 
-for command in (demo, align, invert, render, metrics, bench, sample, synth, convert, train):
+for command in (demo, align, invert, render, edit, directions, metrics, bench, sample, synth, convert, train):
     app.command()(with_console(command))
 app.command("fetch-weights")(with_console(fetch_weights))
 

@@ -50,30 +50,39 @@ def decoder_colours(scene: Scene, vertices: np.ndarray) -> np.ndarray:
     return unit_to_uint8(rgb.clamp(0, 1)).numpy()
 
 
+def write_scene_views(folder: ResultFolder, scene: Scene, camera: torch.Tensor, mesh_resolution: int,
+                      visibility_tolerance: float, frames: int = 120, made_by: str = "invert3d invert") -> torch.Tensor:
+    """What every result folder holds of its scene: the reconstruction (the view from ``camera`` [25]), the
+    novel views, the orbit video, the coloured mesh and the scene itself; returns the reconstruction
+    [1, 3, H, W]."""
+    recon = scene.render(camera)["image"]
+    save_png(folder.reconstruction, to_uint8(recon))
+    save_png(folder.novel_views, image_grid(list(scene.views(novel_view_labels(scene))), len(NOVEL_YAWS)))
+    write_video(folder.orbit, scene.views(scene.rig.orbit(frames)))
+    mesh, _ = density_mesh(scene, camera, mesh_resolution)
+    mesh.colors = render_colours(mesh, scene, torch.cat([camera.reshape(1, -1).cpu(), novel_view_labels(scene)]),
+                                 visibility_tolerance)
+    write_ply(folder.mesh, mesh)
+    scene.save(folder.root, extra={"tuned_by": made_by})
+    return recon
+
+
 def write_outputs(folder: ResultFolder, scene: Scene, photo: torch.Tensor, camera: torch.Tensor,
                   coarse: Scene, coarse_mesh: Mesh | None, pseudo: PseudoViews | None,
                   difference: torch.Tensor | None, mesh_resolution: int, visibility_tolerance: float,
                   frames: int = 120) -> torch.Tensor:
-    """Write every result file; returns the reconstruction [1, 3, H, W] at the input camera.
+    """Write every result file of an inversion; returns the reconstruction [1, 3, H, W] at the input camera.
 
     ``coarse`` (stage 1's scene: the frozen generator and z_e) colours ``coarse_mesh`` (hfgi3d only) where the
     photo does not see it.
     """
     save_png(folder.input, to_uint8(photo))
-    recon = scene.render(camera)["image"]
-    save_png(folder.reconstruction, to_uint8(recon))
-    save_png(folder.novel_views, image_grid(list(scene.views(novel_view_labels(scene))), len(NOVEL_YAWS)))
-    write_video(folder.orbit, scene.views(scene.rig.orbit(frames)))
+    recon = write_scene_views(folder, scene, camera, mesh_resolution, visibility_tolerance, frames)
     if pseudo is not None:
         save_png(folder.pseudo_views, contact_sheet(pseudo, difference))
-    mesh, _ = density_mesh(scene, camera, mesh_resolution)
-    mesh.colors = render_colours(mesh, scene, torch.cat([camera.reshape(1, -1).cpu(), novel_view_labels(scene)]),
-                                 visibility_tolerance)
-    write_ply(folder.mesh, mesh)
     if coarse_mesh is not None:
         colours, seen = photo_vertex_colours(coarse_mesh, photo, camera, visibility_tolerance)
         textured = Mesh(coarse_mesh.vertices, coarse_mesh.faces, decoder_colours(coarse, coarse_mesh.vertices))
         textured.colors[seen.numpy()] = unit_to_uint8((colours[seen] + 1) / 2).numpy()
         write_ply(folder.coarse_mesh, textured)
-    scene.save(folder.root, extra={"tuned_by": "invert3d invert"})
     return recon

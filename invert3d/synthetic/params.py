@@ -57,6 +57,7 @@ PARAMETERS: tuple[tuple[str, float, float], ...] = (
     ("hair_strand_scale", 0.6, 1.4),
 )
 LATENT_DIM = len(PARAMETERS)
+PARAMETER_NAMES = tuple(name for name, _, _ in PARAMETERS)
 
 
 def _lerp3(a: tuple[float, float, float], b: tuple[float, float, float], t: float) -> torch.Tensor:

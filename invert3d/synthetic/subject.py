@@ -16,7 +16,7 @@ from invert3d.media import save_png, unit_to_uint8
 from invert3d.synthetic.decals import Decal, apply_decals, emblem_image, paint_image, place_decal, tattoo_image
 from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.kinds import PROCEDURAL_KINDS
-from invert3d.synthetic.params import sample_latents, subject_from_latent
+from invert3d.synthetic.params import PARAMETER_NAMES, sample_latents, subject_from_latent
 from invert3d.synthetic.render import render_subject
 
 # Ground-truth cameras around the frontal axis: yaw up to +-0.6 rad, pitch up to +-0.3 rad.
@@ -36,10 +36,15 @@ class Subject:
 
 
 def make_subject(seed: int, decal: np.ndarray | str | None = None, decal_yaw: float | None = None,
-                 decal_pitch: float | None = None, decal_width: float | None = None) -> Subject:
+                 decal_pitch: float | None = None, decal_width: float | None = None,
+                 shift: dict[str, float] | None = None) -> Subject:
     """Subject ``seed`` (latent = ``sample_latents(1, seed)``), optionally with one decal: an RGBA image or the
-    name of a procedural one ('emblem', 'tattoo', 'paint'). Placement defaults depend on the seed."""
+    name of a procedural one ('emblem', 'tattoo', 'paint'). Placement defaults depend on the seed. ``shift``
+    adds to named latent coordinates (``PARAMETER_NAMES``; one unit = one standard deviation): the true result
+    of an attribute edit of that subject."""
     z = sample_latents(1, seed)[0]
+    for name, delta in (shift or {}).items():
+        z[PARAMETER_NAMES.index(name)] += delta
     head = HeadField(subject_from_latent(z))
     subject = Subject(seed, z, head)
     if decal is None:
