@@ -22,10 +22,10 @@ def train(
     minutes: float = typer.Option(80.0, min=0.1, help="Wall-clock budget, data rendering included."),
     max_steps: int = typer.Option(1_000_000, min=1, help="Step budget; with a generous --minutes it makes the "
                                   "run exactly reproducible from --seed."),
-    batch: int = typer.Option(4, min=1),
+    batch: int = typer.Option(4, min=1, help="Subjects per step."),
     refresh: int = typer.Option(1, min=1, help="New training views rendered per step."),
     pool: int = typer.Option(768, min=1, help="Training views kept in the pool."),
-    set_: list[str] = typer.Option([], "--set", help="Any training setting, KEY=VALUE (repeatable), e.g. "
+    set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Any training setting, KEY=VALUE (repeatable), e.g. "
                                    "--set lr=3e-3 --set generator.plane_offset=true; see train_config.json."),
     device: str = device_option(),
     workers: int = typer.Option(0, min=0, help="Processes rendering the data ahead of the steps (0: inline; "
