@@ -31,7 +31,8 @@ def edit(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (an edited result, or one per "
                                        "strength plus strip.png and edit.mp4)."),
     conditional: bool = typer.Option(False, help="Use the direction with every other attribute's projected out "
-                                     "(less entangled, e.g. age without glasses)."),
+                                     "(InterFaceGAN's remedy for classifier directions, e.g. age without glasses; "
+                                     "on the embedded model's exact-label directions it measured worse)."),
     layers: Optional[str] = typer.Option(None, help="Move only these W+ layers, e.g. 0-6 (default: all)."),
     directions: Optional[Path] = typer.Option(None, help="Directions file from invert3d directions (default: "
                                               "the embedded model's, for results inverted into it)."),
