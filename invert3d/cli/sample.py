@@ -73,7 +73,8 @@ def sample(
             write_video(out / f"seed{seed:04d}.mp4", views, fps=fps)
         if shapes:
             mesh, _ = density_mesh(scene, front[0], shape_res)
-            mesh.colors = render_colours(mesh, scene, torch.cat([front, grid_cams]), 0.01)
+            labels = torch.cat([front, grid_cams])
+            mesh.colors = render_colours(mesh, labels, torch.cat([o["image"] for o in scene.renders(labels)]), 0.01)
             (write_obj if shape_format == "obj" else write_ply)(out / f"seed{seed:04d}.{shape_format}", mesh)
     save_png(out / "grid.png", image_grid(rows, grid_views))
     settings = {"command": "sample", "seeds": seed_list, "truncation": truncation, "frames": frames, "fps": fps,

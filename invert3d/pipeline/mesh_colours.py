@@ -11,7 +11,6 @@ from invert3d.cameras import split_label
 from invert3d.geometry import Mesh
 from invert3d.media import unit_to_uint8
 from invert3d.pseudo_views import photo_vertex_colours
-from invert3d.scene import Scene
 
 
 def vertex_normals(mesh: Mesh) -> torch.Tensor:
@@ -24,15 +23,15 @@ def vertex_normals(mesh: Mesh) -> torch.Tensor:
 
 
 @torch.no_grad()
-def render_colours(mesh: Mesh, scene: Scene, labels: torch.Tensor, tolerance: float) -> np.ndarray:
-    """Vertex colours [V, 3] uint8 of ``mesh`` from the scene's renders at cameras labels [K, 25]: each view's
-    colour at the vertices it sees (z-buffer test with ``tolerance``, world units), weighted by cos^2 of the
-    angle between the vertex normal and the way to the camera."""
+def render_colours(mesh: Mesh, labels: torch.Tensor, images: torch.Tensor, tolerance: float) -> np.ndarray:
+    """Vertex colours [V, 3] uint8 of ``mesh`` from renders images [K, 3, H, W] (in [-1, 1]) at cameras labels
+    [K, 25]: each view's colour at the vertices it sees (z-buffer test with ``tolerance``, world units), weighted
+    by cos^2 of the angle between the vertex normal and the way to the camera."""
     verts = torch.from_numpy(mesh.vertices).float()
     normals = vertex_normals(mesh)
     total, weight = torch.zeros(len(verts), 3), torch.zeros(len(verts))
-    for label, out in zip(labels.cpu(), scene.renders(labels)):
-        colours, seen = photo_vertex_colours(mesh, out["image"].float().cpu(), label, tolerance)
+    for label, image in zip(labels.cpu(), images.float().cpu()):
+        colours, seen = photo_vertex_colours(mesh, image[None], label, tolerance)
         to_camera = torch.nn.functional.normalize(split_label(label)[0][:3, 3] - verts, dim=1)
         w = (normals * to_camera).sum(dim=1).square() * seen  # orientation-free: occlusion is the z-buffer's
         total += w[:, None] * colours

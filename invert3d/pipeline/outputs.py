@@ -55,13 +55,14 @@ def write_scene_views(folder: ResultFolder, scene: Scene, camera: torch.Tensor, 
     """What every result folder holds of its scene: the reconstruction (the view from ``camera`` [25]), the
     novel views, the orbit video, the coloured mesh and the scene itself; returns the reconstruction
     [1, 3, H, W]."""
-    recon = scene.render(camera)["image"]
+    labels = torch.cat([camera.reshape(1, -1).cpu(), novel_view_labels(scene)])  # the input view, then the grid
+    renders = torch.cat([out["image"] for out in scene.renders(labels)])  # also what colours the mesh
+    recon = renders[:1]
     save_png(folder.reconstruction, to_uint8(recon))
-    save_png(folder.novel_views, image_grid(list(scene.views(novel_view_labels(scene))), len(NOVEL_YAWS)))
+    save_png(folder.novel_views, image_grid([to_uint8(image) for image in renders[1:]], len(NOVEL_YAWS)))
     write_video(folder.orbit, scene.views(scene.rig.orbit(frames)))
     mesh, _ = density_mesh(scene, camera, mesh_resolution)
-    mesh.colors = render_colours(mesh, scene, torch.cat([camera.reshape(1, -1).cpu(), novel_view_labels(scene)]),
-                                 visibility_tolerance)
+    mesh.colors = render_colours(mesh, labels, renders, visibility_tolerance)
     write_ply(folder.mesh, mesh)
     scene.save(folder.root, extra={"tuned_by": made_by})
     return recon
