@@ -53,15 +53,17 @@ def read_input(path: Path, out: Path, G: TriPlaneGenerator, camera: Path | None 
                warn: Echo = console.warn, notice: Echo = console.note) -> Job:
     """The job of one photo: the photo as the generator sees it and its camera.
 
-    The camera is ``camera`` if given, else a label file beside the photo (``label_files_beside``); else the photo is aligned here (``invert3d align``'s crop
-    and camera), or with ``no_align`` taken as it is, from the frontal camera.
+    The camera is ``camera`` if given, else a label file beside the photo (``label_files_beside``); else the
+    photo is aligned here (``invert3d align``'s crop and camera), or with ``no_align`` taken as it is, from the
+    frontal camera.
     """
     size = G.img_resolution
     label_file = camera or next((p for p in label_files_beside(path) if p.is_file()), None)
     if label_file is not None:
         return Job(path, out, load_photo(path, size, notice=notice), load_label(label_file, path.name))
     if no_align:
-        warn(f"{path.name}: no --camera given and no {path.stem}.npy/.json beside it; using the frontal camera")
+        beside = "/".join(p.name for p in label_files_beside(path))
+        warn(f"{path.name}: no --camera given and no {beside} beside it; using the frontal camera")
         frontal = CameraRig.of(G.cfg.rendering).pose(0.0, 0.0)
         return Job(path, out, load_photo(path, size, notice=notice), frontal)
     try:
