@@ -40,7 +40,7 @@ from invert3d.synthetic.subject import make_subject, write_subject
 from report import emit
 
 DECAL = "tattoo"
-YAWS = {1: 0.25, 2: -0.2, 3: 0.1, 4: 0.3}
+YAWS = {1: 0.25, 2: -0.2, 3: 0.1, 4: 0.3}  # input view yaw (rad) by subject seed; 0.2 for others
 
 
 def _subject(root: Path, seed: int, shift: dict[str, float] | None, resolution: int):
@@ -89,9 +89,9 @@ def main() -> None:
             k = PARAMETER_NAMES.index(name)
             step = directions.step(name, args.conditional)
             for strength in strengths:
-                started = time.monotonic()
-                edited = Scene(scene.G, apply_edit(scene.ws, step, strength), scene.intrinsics)
                 true_dir, true_geometry = _subject(args.work, seed, {name: strength}, G0.img_resolution)
+                started = time.monotonic()  # the edit and its 12 scored renders, not the truth's tracing
+                edited = Scene(scene.G, apply_edit(scene.ws, step, strength), scene.intrinsics)
                 edit_scores = score_subject(edited, true_dir, true_geometry)
                 seconds = round(time.monotonic() - started, 1)
                 baseline = mean_scores(score_subject(scene, true_dir, true_geometry).novel)

@@ -25,10 +25,10 @@ from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import tune_runtime
 from invert3d.synthetic.subject import make_subject, write_subject
 
+from edit_quality import DECAL, YAWS
 from report import emit
 
 NEAR_YAW = 0.3  # rad: the views the target asks the paint to be legible in
-YAWS = {1: 0.25, 2: -0.2, 3: 0.1, 4: 0.3}
 
 
 def _near(scores) -> list:
@@ -46,7 +46,7 @@ def _summary(scores) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="1,2")
-    parser.add_argument("--decal", default="tattoo")
+    parser.add_argument("--decal", default=DECAL)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
