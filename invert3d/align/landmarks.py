@@ -7,16 +7,13 @@ landmarks themselves (MediaPipe's tracking step), so the result does not depend 
 
 from __future__ import annotations
 
-import os
-import sys
-from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from invert3d.align.detect import Face
+from invert3d.tflite import run
 
 MODEL = Path(__file__).parent / "models" / "face_landmark.tflite"
 INPUT_SIDE = 192  # the model's input (px)
@@ -28,31 +25,6 @@ EYE_LEFT = (33, 133)  # outer, inner corner of the eye on the image's left (the 
 EYE_RIGHT = (362, 263)  # inner, outer corner of the eye on the image's right
 NOSE_TIP = 1
 MOUTH = (61, 291)
-
-
-@contextmanager
-def _native_stderr_silenced():
-    """Silence what native code writes to the process's stderr (LiteRT's "Created TensorFlow Lite XNNPACK
-    delegate" line), then restore it."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-@lru_cache(maxsize=1)
-def _interpreter():
-    from ai_edge_litert.interpreter import Interpreter
-
-    with _native_stderr_silenced():
-        interpreter = Interpreter(model_path=str(MODEL), num_threads=1)
-        interpreter.allocate_tensors()
-    return interpreter
 
 
 def _crop_transform(centre: np.ndarray, side: float, angle: float) -> np.ndarray:
@@ -92,18 +64,14 @@ def face_landmarks(image: np.ndarray, face: Face) -> tuple[np.ndarray, float]:
 
     x, y are photo pixels; z is depth in the same pixel units, relative to the face, smaller toward the camera.
     """
-    interpreter = _interpreter()
-    inp = interpreter.get_input_details()[0]["index"]
-    outputs = {d["name"]: d["index"] for d in interpreter.get_output_details()}
     crop = _crop_from_face(face)
     for _ in range(ROUNDS):
         forward = _crop_transform(*crop)
         patch = cv2.warpAffine(image, forward, (INPUT_SIDE, INPUT_SIDE), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT)
-        interpreter.set_tensor(inp, (patch.astype(np.float32) / 255)[None])
-        interpreter.invoke()
-        raw = interpreter.get_tensor(outputs["conv2d_21"]).reshape(468, 3)
-        score = float(interpreter.get_tensor(outputs["conv2d_31"]).reshape(-1)[0])
+        outputs = run(MODEL, (patch.astype(np.float32) / 255)[None])
+        raw = outputs["conv2d_21"].reshape(468, 3)
+        score = float(outputs["conv2d_31"].reshape(-1)[0])
         back = cv2.invertAffineTransform(forward)
         scale = crop[1] / INPUT_SIDE
         points = np.concatenate([raw[:, :2] @ back[:, :2].T + back[:, 2], raw[:, 2:] * scale], axis=1)
