@@ -17,7 +17,7 @@ def directions(
                                               "embedded model)."),
     samples: int = typer.Option(20_000, min=100, help="Latents drawn (InterFaceGAN: 500,000; on the embedded model "
                                 "20,000 edit as well as 100,000, bench/edit_directions.py). An FFHQ checkpoint "
-                                "renders and scores each one: about 2 s per sample on 2 CPU cores."),
+                                "renders and scores each one: 1.2 s per sample on 2 CPU cores."),
     keep: float = typer.Option(0.02, min=0.001, max=0.5, help="Share of the samples kept at each end of an "
                                "attribute's range."),
     seed: int = typer.Option(0, help="Seed of the samples and of the train/test split."),
