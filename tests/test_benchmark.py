@@ -94,3 +94,40 @@ def test_sweep_plot_groups_settings_around_the_default(tmp_path):
     assert Image.open(tmp_path / "sweeps.png").size[0] > 2 * Image.open(tmp_path / "sweeps.png").size[1]
     assert not sweep_plot({"pti": means["pti"], "hfgi3d": means["hfgi3d"]}, tmp_path / "none.png")
     assert not (tmp_path / "none.png").exists()
+
+
+def test_edit_suite_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch):
+    """One subject, one attribute, one strength, a few steps: every output of the edit suite, and edits that
+    move what they are asked to move and nothing else."""
+    from invert3d.benchmark import edits
+    from invert3d.benchmark.suites import Case
+    from invert3d.checkpoints import checkpoint_identity, load_generator
+
+    monkeypatch.setitem(SUITES, "edit", (Case(1, "tattoo", 0.25),))
+    monkeypatch.setattr(edits, "ATTRIBUTES", ("skin_tone",))
+    monkeypatch.setattr(edits, "STRENGTHS", (2.0,))
+    tiny = ["coarse.steps=8", "pseudo.occluded.steps=4", "tuning.steps=8", "orbit_frames=4"]
+    out = tmp_path / "edit"
+    report = edits.run_edit_suite(load_generator, ["hfgi3d"], out, checkpoint_identity(), echo=lambda _: None,
+                                  settings=tiny)
+    assert [(r["directions"], r["strength"]) for r in report["rows"]] == [("plain", 2.0), ("conditional", 2.0)]
+    plain = report["rows"][0]
+    assert 1.9 < plain["achieved_sd"] < 2.1 and plain["leak_max_sd"] < 0.2  # the readout of the step
+    assert plain["gain_db"] > 0  # darker skin is closer to the darker truth than the unedited result
+    assert 0 < plain["seconds_per_edit"] < 120 and "seconds_per_edit" not in report["rows"][1]
+    assert (out / "edits" / "s001_yaw+0.25_pitch+0.00" / "skin_tone+2" / "novel_views.png").is_file()
+    assert Image.open(out / "strips" / "skin_tone.png").size[0] == 5 * 128
+    (texture,) = report["texture_edits"]
+    assert texture["texture_edit"]["views_near"] > 0 and texture["texture_edit_seconds"] > 0
+    table = (out / "table.md").read_text()
+    assert "| hfgi3d/plain | 1 |" in table and "| hfgi3d/conditional | 1 |" in table and "Texture edits" in table
+    assert json.loads((out / "results.json").read_text())["summary"]["hfgi3d/plain"]["edits"] == 1
+
+
+def test_edit_suite_refuses_a_generator_without_exact_labels(eg3d_dir, tmp_path):
+    out = tmp_path / "o"
+    r = subprocess.run([sys.executable, "-m", "invert3d", "bench", "--suite", "edit", "--checkpoint",
+                        str(eg3d_dir / "eg3d_small_nvidia_format.pkl"), "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "synthetic world" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()

@@ -26,23 +26,27 @@ from invert3d.synthetic.kinds import PROCEDURAL_KINDS
 from invert3d.synthetic.subject import make_subject, write_subject
 
 
-def _subject(case: Case, root: Path, resolution: int) -> tuple[Path, TruthGeometry]:
+def case_subject(case: Case, root: Path, resolution: int) -> tuple[Path, TruthGeometry]:
     """The case's subject folder (made once) and its true silhouettes and depths (traced once, kept there)."""
     path = root / "subjects" / case.name
     if not (path / "subject.json").exists():
-        write_subject(make_subject(case.seed, _decal(case)), path, case.yaw, case.pitch, resolution)
+        write_subject(_make(case), path, case.yaw, case.pitch, resolution)
     cached = path / "truth_geometry.npz"
     if not _has_decal_region(cached):
-        subject = make_subject(case.seed, _decal(case))
+        subject = _make(case)
         geometry = truth_geometry(subject.field, path, resolution, subject.decals)
         with atomic_file(cached) as tmp, open(tmp, "wb") as f:
-            np.savez(f, mask=geometry.mask.numpy(), depth=geometry.depth.numpy(), decal=geometry.decal.numpy())
+            no_decal = np.zeros(0, bool)  # a plain subject's
+            np.savez(f, mask=geometry.mask.numpy(), depth=geometry.depth.numpy(),
+                     decal=no_decal if geometry.decal is None else geometry.decal.numpy())
     with np.load(cached) as data:
-        return path, TruthGeometry(*(torch.from_numpy(data[k]) for k in ("mask", "depth", "decal")))
+        decal = torch.from_numpy(data["decal"]) if data["decal"].size else None
+        return path, TruthGeometry(torch.from_numpy(data["mask"]), torch.from_numpy(data["depth"]), decal)
 
 
-def _decal(case: Case):
-    return case.decal if case.decal in PROCEDURAL_KINDS else text_image(case.decal)
+def _make(case: Case):
+    decal = case.decal if case.decal in PROCEDURAL_KINDS or case.decal is None else text_image(case.decal)
+    return make_subject(case.seed, decal, shift=dict(case.shift))
 
 
 def _has_decal_region(cached: Path) -> bool:
@@ -72,7 +76,7 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
     records, sheets, curves = [], {}, {}
     G = G_factory()
     for case in SUITES[suite]:
-        subject, geometry = _subject(case, out, G.img_resolution)
+        subject, geometry = case_subject(case, out, G.img_resolution)
         camera = load_label(subject / "input_camera.json")
         photo = load_photo(subject / "input.png", G.img_resolution)
         true_mesh = read_ply(subject / "mesh.ply")

@@ -10,13 +10,20 @@ from invert3d.config import InversionConfig, preset
 @dataclass(frozen=True)
 class Case:
     seed: int
-    decal: str  # a procedural kind ('emblem', 'tattoo', 'paint') or text to print on the subject
+    decal: str | None  # a procedural kind ('emblem', 'tattoo', 'paint'), text to print on the subject, or none
     yaw: float  # input view (rad)
     pitch: float = 0.0
+    shift: tuple[tuple[str, float], ...] = ()  # latent coordinates moved (sd): the true result of an edit
 
     @property
     def name(self) -> str:
-        return f"s{self.seed:03d}_yaw{self.yaw:+.2f}_pitch{self.pitch:+.2f}"
+        shifted = "".join(f"_{k}{v:+g}" for k, v in self.shift)
+        plain = "" if self.decal else "_plain"
+        return f"s{self.seed:03d}_yaw{self.yaw:+.2f}_pitch{self.pitch:+.2f}{plain}{shifted}"
+
+    def shifted(self, name: str, delta: float) -> "Case":
+        """The same subject with latent coordinate ``name`` moved by ``delta`` sd: the true edit."""
+        return replace(self, shift=((name, delta),))
 
 
 SUITES: dict[str, tuple[Case, ...]] = {
@@ -34,9 +41,11 @@ SUITES: dict[str, tuple[Case, ...]] = {
     "sweep": (Case(2, "emblem", -0.3), Case(4, "INVERT", 0.45), Case(6, "HFGI", -0.5, -0.1)),
     # The three-quarter subject of 'five' at the paper's budgets: timings and the trade-off curves.
     "paper": (Case(4, "INVERT", 0.45),),
+    # Attribute and texture edits (invert3d/benchmark/edits.py): two tattooed subjects, turned both ways.
+    "edit": (Case(1, "tattoo", 0.25), Case(2, "tattoo", -0.2)),
 }
 
-SUITE_PRESET = {"smoke": "fast", "five": "fast", "default": "fast", "sweep": "fast", "paper": "paper"}
+SUITE_PRESET = {"smoke": "fast", "five": "fast", "default": "fast", "sweep": "fast", "paper": "paper", "edit": "fast"}
 
 
 def suite_config(suite: str, method: str) -> InversionConfig:
@@ -46,6 +55,6 @@ def suite_config(suite: str, method: str) -> InversionConfig:
         cfg = replace(cfg, coarse=replace(cfg.coarse, steps=60),
                       pseudo=replace(cfg.pseudo, occluded=replace(cfg.pseudo.occluded, steps=30)),
                       tuning=replace(cfg.tuning, steps=60), orbit_frames=24)
-    if suite in ("default", "sweep"):
+    if suite in ("default", "sweep", "edit"):
         cfg = replace(cfg, orbit_frames=24)  # the orbit video is not scored
     return cfg

@@ -29,7 +29,9 @@ def bench(
     force: bool = force_option(),
 ) -> None:
     """Write results.json (one record per subject x method x view, and means), table.md and sheets/*.png
-    (truth on top, then each method, at the same novel views)."""
+    (truth on top, then each method, at the same novel views). --suite edit scores attribute and texture edits
+    of the methods' results against the true edits instead (invert3d/benchmark/edits.py): results.json,
+    table.md, strips/<attribute>.png and edits/."""
     names = list(dict.fromkeys(m.strip() for m in methods.split(",") if m.strip()))  # de-duplicated, in order
     if not names:
         raise Invert3dError(f"no method given; choose from {METHOD_HELP}")
@@ -41,12 +43,29 @@ def bench(
             method_config(suite, name, settings)
         except ValueError as exc:
             raise Invert3dError(str(exc)) from None
+    if suite == "edit" and curve_every:
+        raise Invert3dError("--curve-every does not apply to the edit suite")
     from invert3d.benchmark.run import run_suite
     from invert3d.checkpoints import checkpoint_identity
 
-    open_generator(checkpoint, None, device)  # fail early on a bad checkpoint
+    G = open_generator(checkpoint, None, device)  # fail early on a bad checkpoint
+    if suite == "edit":
+        from invert3d.editing.samples import is_synthetic_world_model
+
+        if not is_synthetic_world_model(G):
+            raise Invert3dError("the edit suite needs a generator of the synthetic world (the embedded model or one "
+                                "trained by invert3d train): only there is the true edit known")
     claim_out(out, force, own=lambda folder: (folder / "runs").is_dir() or (folder / "subjects").is_dir(),
               inputs=[checkpoint] if checkpoint else [])
+    if suite == "edit":
+        from invert3d.benchmark.edits import run_edit_suite
+
+        report = run_edit_suite(lambda: open_generator(checkpoint, None, device), names, out,
+                                checkpoint_identity(checkpoint), echo=typer.echo, settings=settings)
+        typer.echo((out / "table.md").read_text())
+        typer.echo(f"wrote {out}/results.json, {out}/table.md, {out}/strips/, {out}/edits/ "
+                   f"({len(report['rows'])} edits)")
+        return
     report = run_suite(lambda: open_generator(checkpoint, None, device), suite, names, out,
                        checkpoint_identity(checkpoint), echo=typer.echo, curve_every=curve_every,
                        settings=settings)
