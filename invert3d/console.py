@@ -4,11 +4,30 @@ log file gets no bar updates), notes and warnings, and the detail that ``--quiet
 from __future__ import annotations
 
 import sys
+import threading
 import time
-from typing import Any, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 _level = NORMAL
+Listener = Callable[[str, int, "int | None"], None]  # (bar's desc, steps done, total)
+_local = threading.local()  # .listener: this thread's Listener, if any
+
+
+def _listener() -> Listener | None:
+    return getattr(_local, "listener", None)
+
+
+@contextmanager
+def listening(listener: Listener) -> Iterator[None]:
+    """Send every progress bar's updates in this block to ``listener`` (the app's progress display; it may
+    raise to stop the work, e.g. on cancel), on this thread's bars; bars then draw no terminal line."""
+    previous, _local.listener = _listener(), listener
+    try:
+        yield
+    finally:
+        _local.listener = previous
 
 
 def configure(quiet: bool = False, verbose: bool = False) -> None:
@@ -49,11 +68,13 @@ class _LineBar:
     def __iter__(self) -> Iterator:
         for item in self.iterable:
             yield item
-            self.n += 1
+            self.update()
         self.close()
 
     def update(self, n: int = 1) -> None:
         self.n += n
+        if (listener := _listener()) is not None:
+            listener(self.desc, self.n, self.total)
 
     def set_postfix(self, **values: Any) -> None:
         self.postfix = ", ".join(f"{k}={v}" for k, v in values.items())
@@ -82,7 +103,9 @@ def progress(iterable: Iterable | None = None, *, total: int | None = None, desc
     show = _level >= NORMAL and not quiet
     if total is None and iterable is not None and hasattr(iterable, "__len__"):
         total = len(iterable)
-    if show and sys.stderr.isatty():
+    if (listener := _listener()) is not None:
+        listener(desc, initial, total)
+    elif show and sys.stderr.isatty():
         from tqdm import tqdm
 
         return tqdm(iterable, total=total, desc=desc, unit=unit, initial=initial, leave=leave, file=sys.stderr)

@@ -12,6 +12,7 @@ import typer
 
 from invert3d import __version__, console
 from invert3d.cli.align import align
+from invert3d.cli.app import app as serve_app
 from invert3d.cli.bench import bench
 from invert3d.cli.convert import convert
 from invert3d.cli.demo import demo
@@ -56,6 +57,7 @@ def with_console(command: Callable) -> Callable:
 for command in (demo, align, invert, render, edit, directions, metrics, bench, sample, synth, convert, train):
     app.command()(with_console(command))
 app.command("fetch-weights")(with_console(fetch_weights))
+app.command("app")(with_console(serve_app))
 
 
 def _version(value: bool) -> None:

@@ -10,7 +10,8 @@ import typer
 from invert3d import console
 from invert3d.cli.common import (claim_out, config_option, device_option, force_option, inversion_settings,
                                  open_generator, set_option, settings_list)
-from invert3d.config import METHODS, PRESETS
+from invert3d.config import METHODS, PRESETS, InversionConfig
+from invert3d.errors import Invert3dError
 
 Method = Literal[METHODS]
 Preset = Literal[PRESETS]
@@ -52,11 +53,17 @@ def invert(
                                                   "result's mesh.ply (default 128)."),
     config_file: Optional[Path] = config_option(),
     set_: list[str] = set_option(),
+    ray: bool = typer.Option(False, "--ray", help="Spread the photos over a Ray cluster, one task per photo (a "
+                             "local one unless --ray-address); pip install 'invert3d[ray]'."),
+    ray_address: Optional[str] = typer.Option(None, help="With --ray: the address of an existing cluster "
+                                              "(e.g. ray://head:10001, or auto)."),
+    cpus_per_task: int = typer.Option(1, min=1, help="With --ray: cores (and torch threads) per photo."),
     device: str = device_option(),
     force: bool = force_option(),
 ) -> None:
     """Invert a photo into the generator (default: pseudo-multi-view optimization, the paper's method) and
-    write its reconstruction, pseudo views, novel views, orbit video, meshes, latent and tuned generator."""
+    write its reconstruction, pseudo views, novel views, orbit video, meshes, latent and tuned generator.
+    With --ray, a bad photo fails alone: the others finish, then the failures are listed (exit 1)."""
     steps = ([f"coarse.steps={n}" for n in [coarse_steps] if n] + [f"tuning.steps={n}" for n in [tuning_steps] if n]
              + [f"mesh_resolution={n}" for n in [mesh_resolution] if n])
     cfg = inversion_settings(preset_name, method, settings_list(config_file, set_) + steps, seed=seed,
@@ -65,6 +72,11 @@ def invert(
     from invert3d.pipeline.jobs import plan_jobs, run_jobs
     from invert3d.pipeline.layout import ResultFolder
 
+    if ray_address is not None and not ray:
+        raise Invert3dError("--ray-address needs --ray")
+    if ray:
+        _invert_on_ray(image, out, cfg, checkpoint, camera, no_align, device, ray_address, cpus_per_task, force)
+        return
     G = open_generator(checkpoint, None, device)
     jobs = plan_jobs(image, out, G, camera, no_align, console.warn, console.note)
     claim_out(out, force, own=_holds_results, inputs=[image])
@@ -74,3 +86,29 @@ def invert(
         r = ResultFolder(jobs[0].out)
         typer.echo(f"novel views: {r.novel_views}, orbit: {r.orbit}, mesh: {r.mesh}; settings: {r.config}"
                    + (f"; pasted into the photo: {r.composite}" if jobs[0].alignment is not None else ""))
+
+
+def _invert_on_ray(image: Path, out: Path, cfg: InversionConfig, checkpoint: Path | None, camera: Path | None,
+                   no_align: bool, device: str, address: str | None, cpus_per_task: int, force: bool) -> None:
+    from invert3d.checkpoints import load_generator
+    from invert3d.media import photos_in
+    from invert3d.pipeline.cluster import run_on_ray
+    from invert3d.runtime import resolve_device
+
+    photos = [p.resolve() for p in photos_in(image)]  # workers may run elsewhere
+    if len({p.stem for p in photos}) != len(photos):
+        raise Invert3dError(f"{image} holds photos with the same name and different extensions (their results would "
+                            "share a folder); rename them")
+    load_generator(checkpoint)  # a bad checkpoint fails here, not in every task
+    claim_out(out, force, own=_holds_results, inputs=[image])
+    outs = [(out / p.stem if image.is_dir() else out).resolve() for p in photos]
+    results = run_on_ray(photos, outs, cfg, checkpoint.resolve() if checkpoint else None,
+                         camera.resolve() if camera else None, no_align, str(resolve_device(device)), address,
+                         cpus_per_task, echo=typer.echo)
+    failed = [(p, r["error"]) for p, r in zip(photos, results) if "error" in r]
+    typer.echo(f"{len(photos) - len(failed)} of {len(photos)} photos inverted into {out}/"
+               + (f"; {len(failed)} failed:" if failed else ""))
+    for photo, why in failed:
+        typer.echo(f"  {photo.name}: {why}")
+    if failed:
+        raise typer.Exit(1)

@@ -73,9 +73,14 @@ def read_input(path: Path, out: Path, G: TriPlaneGenerator, camera: Path | None 
                             "as it is from the frontal camera") from None
     notice(f"{path.name}: no camera label beside it, so it was aligned here (face score {alignment.face.score:.3f}"
            f"{f', the largest of {alignment.faces} faces' if alignment.faces > 1 else ''})")
+    return aligned_job(path, out, G, alignment)
+
+
+def aligned_job(path: Path, out: Path, G: TriPlaneGenerator, alignment: Alignment) -> Job:
+    """The job of a photo aligned by ``align_photo``: its crop at the generator's resolution and its camera."""
     crop = Image.fromarray(alignment.crop)
-    if crop.size[0] != size:
-        crop = crop.resize((size, size), Image.LANCZOS)
+    if crop.size[0] != G.img_resolution:
+        crop = crop.resize((G.img_resolution, G.img_resolution), Image.LANCZOS)
     return Job(path, out, from_uint8(np.asarray(crop)), alignment.label, alignment)
 
 

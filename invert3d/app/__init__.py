@@ -1,0 +1,1 @@
+"""The browser app (``invert3d app``): the command line's library calls behind a Gradio page."""

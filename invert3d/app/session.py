@@ -1,0 +1,142 @@
+"""What the app does, as library calls (no Gradio here): prepare an upload, invert it, render a view, edit.
+
+Every result is an ordinary result folder under the app's work folder, so the command line reads what the app
+wrote (``invert3d render``, ``invert3d edit``) and the app reopens any result folder.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from invert3d import console
+from invert3d.checkpoints import checkpoint_identity
+from invert3d.config import preset
+from invert3d.errors import Invert3dError
+from invert3d.generator import TriPlaneGenerator
+from invert3d.align import NoFaceError, align_photo
+from invert3d.media import IMAGE_SUFFIXES, read_rgb, to_uint8
+from invert3d.pipeline.jobs import ALIGNED_SIZE, Job, aligned_job, read_input, run_job
+from invert3d.pipeline.layout import ResultFolder
+from invert3d.settings import with_assignments
+
+MAX_PIXELS = 50_000_000  # an upload larger than this is refused (a 12 MP photo takes 0.5 s to align)
+
+
+class Cancelled(Invert3dError):
+    """The user stopped an inversion; its folder resumes where it stopped."""
+
+
+@dataclass
+class Prepared:
+    """An upload ready to invert: its job (photo at the generator's size, camera, alignment if aligned here)."""
+
+    job: Job
+    crop: np.ndarray  # [S, S, 3] uint8, what the generator will see
+    camera_text: str
+
+
+def _check_upload(path: Path) -> None:
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise Invert3dError(f"{path.name} is not a photo (give a {', '.join(sorted(IMAGE_SUFFIXES))} file)")
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except OSError:
+        raise Invert3dError(f"{path.name} is not a readable image") from None
+    if width * height > MAX_PIXELS:
+        raise Invert3dError(f"{path.name} is {width}x{height}: larger than {MAX_PIXELS // 1_000_000} MP")
+
+
+def camera_text(label) -> str:
+    """A camera label [25] as the user reads it: where the camera sits around the head (degrees)."""
+    position = label[:16].reshape(4, 4)[:3, 3].double()
+    yaw = math.degrees(math.atan2(float(position[0]), float(position[2])))
+    elevation = math.degrees(math.asin(max(-1.0, min(1.0, -float(position[1]) / float(position.norm())))))
+    return f"camera: yaw {yaw:+.1f}°, elevation {elevation:+.1f}°, radius {float(position.norm()):.2f}"
+
+
+def prepare(upload: Path, workdir: Path, G: TriPlaneGenerator, already_aligned: bool = False) -> Prepared:
+    """The job of an uploaded photo, its result folder a new one under ``workdir``: aligned here (face found, crop
+    cut, camera estimated) unless ``already_aligned`` (then taken as it is, from the frontal camera)."""
+    upload = Path(upload)
+    _check_upload(upload)
+    out = workdir / f"{upload.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if already_aligned:
+        job = read_input(upload, out, G, no_align=True, warn=lambda _: None, notice=lambda _: None)
+    else:
+        try:
+            alignment = align_photo(read_rgb(upload), max(ALIGNED_SIZE, G.img_resolution))
+        except NoFaceError as exc:
+            raise Invert3dError(f"{upload.name}: {exc}; if it is an aligned crop already, tick 'Already an aligned "
+                                "crop'") from None
+        job = aligned_job(upload, out, G, alignment)
+    return Prepared(job, to_uint8(job.photo), camera_text(job.camera))
+
+
+def invert(prepared: Prepared, G: TriPlaneGenerator, preset_name: str, method: str, checkpoint: Path | None,
+           listener: console.Listener, settings: list[str] | tuple[str, ...] = ()) -> ResultFolder:
+    """Invert the prepared photo into its folder with the preset and ``settings`` (KEY=VALUE) over it, each
+    progress update sent to ``listener`` (which may raise ``Cancelled``: the folder then resumes on the next
+    call)."""
+    cfg = with_assignments(preset(preset_name, method), settings)
+    with console.listening(listener):
+        run_job(prepared.job, G, cfg, checkpoint_identity(checkpoint), quiet=True)
+    return ResultFolder(prepared.job.out)
+
+
+def open_result(path: Path) -> ResultFolder:
+    folder = ResultFolder(Path(path))
+    if not folder.is_finished():
+        raise Invert3dError(f"{path} is not a finished invert3d result folder")
+    return folder
+
+
+def render_view(folder: ResultFolder, yaw: float, pitch: float) -> np.ndarray:
+    """The result seen from (yaw, pitch) rad through the photo's lens: [H, W, 3] uint8."""
+    scene = folder.open()
+    return next(scene.views(scene.rig.pose(yaw, pitch)[None]))
+
+
+def attribute_edit(folder: ResultFolder, attribute: str, strength: float) -> ResultFolder:
+    """An edited result beside ``folder``: its latent moved by ``strength`` along the attribute's direction."""
+    from invert3d.editing.edit import directions_for, edit_result
+
+    out = folder.root.with_name(f"{folder.root.name}_{attribute}{strength:+g}")
+    edit_result(folder.root, out, attribute, [strength], directions_for(folder, None))
+    return ResultFolder(out)
+
+
+def texture_edit(folder: ResultFolder, painted: Path, listener: console.Listener) -> ResultFolder:
+    """The painted copy of the result's input inverted again on its coarse geometry, beside ``folder``."""
+    from invert3d.editing.texture import edit_texture
+
+    _check_upload(Path(painted))
+    out = folder.root.with_name(f"{folder.root.name}_texture-{time.strftime('%H%M%S')}")
+    with console.listening(listener):
+        edit_texture(folder.root, Path(painted), out, quiet=True)
+    return ResultFolder(out)
+
+
+def attributes(folder: ResultFolder) -> list[str]:
+    """The attributes the result can be edited along (none when no directions are known for its generator)."""
+    from invert3d.editing.edit import directions_for
+
+    try:
+        return list(directions_for(folder, None).names)
+    except Invert3dError:
+        return []
+
+
+def zipped(folder: ResultFolder) -> Path:
+    """The result folder as one zip file beside it (made once)."""
+    archive = folder.root.with_suffix(".zip")
+    if not archive.is_file():
+        shutil.make_archive(str(archive.with_suffix("")), "zip", folder.root)
+    return archive

@@ -1,0 +1,46 @@
+"""The app's library calls without a browser: an upload that is not a photo, and Stop then Invert again (the
+inversion resumes where it stopped and finishes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from invert3d.app import session
+from invert3d.checkpoints import load_generator
+from invert3d.errors import Invert3dError
+
+TINY = ["coarse.steps=12", "pseudo.occluded.steps=4", "tuning.steps=12", "orbit_frames=4", "mesh_resolution=32"]
+
+
+def test_an_upload_that_is_not_a_photo_is_refused(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(Invert3dError, match="not a photo"):
+        session.prepare(text, tmp_path / "work", load_generator())
+    fake = tmp_path / "fake.png"
+    fake.write_text("not an image")
+    with pytest.raises(Invert3dError, match="not a readable image"):
+        session.prepare(fake, tmp_path / "work", load_generator())
+
+
+def test_stop_then_invert_again_resumes_and_finishes(tmp_path):
+    G = load_generator()
+    photo = tmp_path / "crop.png"
+    Image.fromarray(np.full((128, 128, 3), 150, np.uint8)).save(photo)
+    prepared = session.prepare(photo, tmp_path / "work", G, already_aligned=True)
+    seen = []
+
+    def stop_in_tuning(desc, n, total):
+        seen.append(desc)
+        if desc == "tuning" and n >= 5:
+            raise session.Cancelled("stopped")
+
+    with pytest.raises(session.Cancelled):
+        session.invert(prepared, G, "fast", "hfgi3d", None, stop_in_tuning, TINY)
+    assert {"coarse", "tuning"} <= set(seen) and not (prepared.job.out / "summary.json").exists()
+    resumed = []
+    folder = session.invert(prepared, G, "fast", "hfgi3d", None, lambda d, n, t: resumed.append((d, n)), TINY)
+    assert folder.is_finished() and "coarse" not in {d for d, _ in resumed}  # stage 1 was not redone
+    assert session.render_view(folder, 0.3, 0.0).shape == (128, 128, 3)

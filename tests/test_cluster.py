@@ -1,0 +1,95 @@
+"""invert3d invert PHOTOS/ --ray: a local Ray cluster gives the sequential run's results, a bad photo fails alone,
+and a task whose worker is killed is run again and resumes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray")
+
+TINY = ["--preset", "fast", "--set", "coarse.steps=6", "--set", "pseudo.occluded.steps=3", "--set", "tuning.steps=6",
+        "--set", "orbit_frames=4", "--set", "mesh_resolution=32"]
+DATA_FILES = ("latent.safetensors", "generator/weights.safetensors", "reconstruction.png", "novel_views.png",
+              "mesh.ply")
+
+
+def invert(*args, env=None, **kwargs):
+    return subprocess.run([sys.executable, "-m", "invert3d", "invert", *map(str, args)], capture_output=True,
+                          text=True, timeout=900, env={**os.environ, **(env or {})}, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """Three small synthetic subjects, each with its camera label beside it."""
+    root = tmp_path_factory.mktemp("cluster")
+    folder = root / "photos"
+    folder.mkdir()
+    for seed in (1, 2, 3):
+        subject = root / f"s{seed}"
+        r = subprocess.run([sys.executable, "-m", "invert3d", "synth", "--seed", str(seed), "--out", str(subject)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        shutil.copyfile(subject / "input.png", folder / f"p{seed}.png")
+        shutil.copyfile(subject / "input_camera.json", folder / f"p{seed}_camera.json")
+    sequential = root / "sequential"
+    r = invert(folder, "--out", sequential, *TINY, env={"OMP_NUM_THREADS": "1"})  # as one Ray task's threads
+    assert r.returncode == 0, r.stderr
+    return folder, sequential
+
+
+def test_ray_gives_the_sequential_results_and_a_bad_photo_fails_alone(photos, tmp_path):
+    folder, sequential = photos
+    mixed = tmp_path / "mixed"
+    shutil.copytree(folder, mixed)
+    (mixed / "bad.png").write_text("not an image")
+    out = tmp_path / "ray"
+    r = invert(mixed, "--out", out, "--ray", *TINY)
+    assert r.returncode == 1 and "3 of 4 photos inverted" in r.stdout and "bad.png: " in r.stdout
+    assert "Traceback" not in r.stderr and not (out / "bad").exists()
+    for stem in ("p1", "p2", "p3"):
+        for name in DATA_FILES:  # the same bytes as the sequential run at the same thread count
+            assert (out / stem / name).read_bytes() == (sequential / stem / name).read_bytes(), (stem, name)
+    again = invert(folder, "--out", out, "--ray", *TINY)  # finished folders are skipped
+    assert again.returncode == 0 and again.stdout.count("already done") == 3
+
+
+def _task_workers() -> list[int]:
+    """PIDs of the Ray workers running an inversion task now."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"ray::_invert_one" in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_a_killed_worker_is_retried_and_its_photo_resumes(photos, tmp_path):
+    folder, sequential = photos
+    out = tmp_path / "ray"
+    run = subprocess.Popen([sys.executable, "-m", "invert3d", "invert", str(folder), "--out", str(out), "--ray",
+                            *TINY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    killed = None
+    while killed is None and time.monotonic() < deadline and run.poll() is None:
+        started = [p for p in ("p1", "p2", "p3") if (out / p / "stages" / "coarse.safetensors").is_file()]
+        workers = _task_workers()
+        if started and workers:  # a task is past its first stage: kill its worker
+            os.kill(workers[0], signal.SIGKILL)
+            killed = workers[0]
+        time.sleep(0.2)
+    stdout, stderr = run.communicate(timeout=900)
+    assert killed is not None, "no worker was caught mid-task"
+    assert run.returncode == 0, stdout + stderr
+    for stem in ("p1", "p2", "p3"):
+        for name in DATA_FILES:
+            assert (out / stem / name).read_bytes() == (sequential / stem / name).read_bytes(), (stem, name)
