@@ -14,6 +14,14 @@ from invert3d.errors import Invert3dError
 TINY = ["coarse.steps=12", "pseudo.occluded.steps=4", "tuning.steps=12", "orbit_frames=4", "mesh_resolution=32"]
 
 
+def test_an_upload_that_is_too_large_is_refused(tmp_path, monkeypatch):
+    photo = tmp_path / "big.png"
+    Image.fromarray(np.zeros((40, 30, 3), np.uint8)).save(photo)
+    monkeypatch.setattr(session, "MAX_PIXELS", 1000)  # the real limit is 50 MP: the header alone is read
+    with pytest.raises(Invert3dError, match="30x40: larger than"):
+        session.prepare(photo, tmp_path / "work", load_generator())
+
+
 def test_an_upload_that_is_not_a_photo_is_refused(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello")

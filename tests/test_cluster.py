@@ -3,6 +3,7 @@ and a task whose worker is killed is run again and resumes."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -93,3 +94,19 @@ def test_a_killed_worker_is_retried_and_its_photo_resumes(photos, tmp_path):
     for stem in ("p1", "p2", "p3"):
         for name in DATA_FILES:
             assert (out / stem / name).read_bytes() == (sequential / stem / name).read_bytes(), (stem, name)
+
+
+def test_bench_inverts_on_ray_what_invert_would(tmp_path):
+    out = tmp_path / "bench"
+    r = subprocess.run([sys.executable, "-m", "invert3d", "bench", "--suite", "smoke", "--methods", "hfgi3d",
+                        *TINY[2:], "--ray", "--out", str(out)], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    report = json.loads((out / "results.json").read_text())
+    assert report["means"]["hfgi3d"]["novel_psnr"] > 10
+    (case,) = (out / "runs").iterdir()
+    subject = out / "subjects" / case.name
+    # TINY overrides every budget the smoke suite sets, so its run is the fast preset's with TINY
+    direct = invert(subject / "input.png", "--out", tmp_path / "direct", *TINY, env={"OMP_NUM_THREADS": "1"})
+    assert direct.returncode == 0, direct.stderr
+    for name in DATA_FILES:
+        assert (case / "hfgi3d" / name).read_bytes() == (tmp_path / "direct" / name).read_bytes(), name

@@ -14,6 +14,7 @@ from invert3d.benchmark.methods import method_config
 from invert3d.benchmark.plots import sweep_plot, tradeoff_plot
 from invert3d.benchmark.suites import SUITES, Case
 from invert3d.cameras import load_label
+from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.geometry import read_ply
 from invert3d.media import image_grid, load_photo, save_png
@@ -65,16 +66,21 @@ def _record(subject: str, method: str, score: ViewScore, **extra) -> dict:
 
 
 def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: dict[str, str], echo=print,
-              curve_every: int | None = None, settings: list[str] | tuple[str, ...] = ()) -> dict:
+              curve_every: int | None = None, settings: list[str] | tuple[str, ...] = (),
+              ray: dict | None = None) -> dict:
     """Invert every case of ``suite`` with every method (``settings``, KEY=VALUE, applied to all of them) with
     fresh generators from ``G_factory`` (``checkpoint``: their ``checkpoint_identity``); write results.json,
     table.md and contact sheets.
 
     With ``curve_every``, runs made now also score their final optimization every that many steps (curve.jsonl in
-    the run folder); every run's curve is gathered into results.json and plotted in tradeoff.png.
+    the run folder); every run's curve is gathered into results.json and plotted in tradeoff.png. With ``ray``
+    (``cluster.run_on_ray``'s keyword arguments: checkpoint, address, device, cpus_per_task), the inversions
+    run first, one Ray task each, and are then scored here.
     """
     records, sheets, curves = [], {}, {}
     G = G_factory()
+    if ray is not None:
+        _invert_on_ray(suite, methods, out, G.img_resolution, settings, ray, echo)
     for case in SUITES[suite]:
         subject, geometry = case_subject(case, out, G.img_resolution)
         camera = load_label(subject / "input_camera.json")
@@ -117,6 +123,20 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
         tradeoff_plot(curves, out / "tradeoff.png")
     sweep_plot(means, out / "sweeps.png")
     return report
+
+
+def _invert_on_ray(suite: str, methods: list[str], out: Path, resolution: int, settings, ray: dict, echo) -> None:
+    """Every inversion of the suite as a Ray task (one ``run_on_ray`` per method), into the folders the
+    sequential loop then finds finished."""
+    from invert3d.pipeline.cluster import run_on_ray
+
+    photos = [case_subject(case, out, resolution)[0].resolve() / "input.png" for case in SUITES[suite]]
+    for method in methods:
+        outs = [(out / "runs" / case.name / method.replace("/", "_")).resolve() for case in SUITES[suite]]
+        results = run_on_ray(photos, outs, method_config(suite, method, settings), echo=echo, **ray)
+        failed = [r["error"] for r in results if "error" in r]
+        if failed:
+            raise Invert3dError(f"{method}: {len(failed)} inversions failed on Ray: {failed[0]}")
 
 
 def _means(records: list[dict], methods: list[str]) -> dict[str, dict[str, float]]:

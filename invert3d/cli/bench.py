@@ -26,6 +26,10 @@ def bench(
         None, min=1, help="Also score the final optimization every N steps (texture-geometry trade-off curves)."),
     config_file: Optional[Path] = config_option(),
     set_: list[str] = set_option(),
+    ray: bool = typer.Option(False, "--ray", help="Run the inversions on a Ray cluster, one task per subject and "
+                             "method (a local one unless --ray-address); then score them here."),
+    ray_address: Optional[str] = typer.Option(None, help="With --ray: the address of an existing cluster."),
+    cpus_per_task: int = typer.Option(1, min=1, help="With --ray: cores (and torch threads) per inversion."),
     force: bool = force_option(),
 ) -> None:
     """Write results.json (one record per subject x method x view, and means), table.md and sheets/*.png
@@ -45,6 +49,10 @@ def bench(
             raise Invert3dError(str(exc)) from None
     if suite == "edit" and curve_every:
         raise Invert3dError("--curve-every does not apply to the edit suite")
+    if ray and (curve_every or suite == "edit"):
+        raise Invert3dError("--ray runs plain inversions: not with --curve-every or --suite edit")
+    if ray_address is not None and not ray:
+        raise Invert3dError("--ray-address needs --ray")
     from invert3d.benchmark.run import run_suite
     from invert3d.checkpoints import checkpoint_identity
 
@@ -66,8 +74,12 @@ def bench(
         typer.echo(f"wrote {out}/results.json, {out}/table.md, {out}/strips/, {out}/edits/ "
                    f"({len(report['rows'])} edits)")
         return
+    from invert3d.runtime import resolve_device
+
+    on_ray = (dict(checkpoint=checkpoint.resolve() if checkpoint else None, address=ray_address,
+                   device=str(resolve_device(device)), cpus_per_task=cpus_per_task) if ray else None)
     report = run_suite(lambda: open_generator(checkpoint, None, device), suite, names, out,
                        checkpoint_identity(checkpoint), echo=typer.echo, curve_every=curve_every,
-                       settings=settings)
+                       settings=settings, ray=on_ray)
     typer.echo((out / "table.md").read_text())
     typer.echo(f"wrote {out}/results.json, {out}/table.md, {out}/sheets/ ({len(report['records'])} records)")
