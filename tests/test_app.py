@@ -39,7 +39,7 @@ def _free_port() -> int:
 def page(tmp_path_factory):
     root = tmp_path_factory.mktemp("app")
     port = _free_port()
-    tiny = ["--set", "coarse.steps=20", "--set", "pseudo.occluded.steps=10", "--set", "tuning.steps=20"]
+    tiny = ["--set", "coarse.steps=12", "--set", "pseudo.occluded.steps=6", "--set", "tuning.steps=12"]
     server = subprocess.Popen([sys.executable, "-m", "invert3d", "app", "--port", str(port), "--workdir",
                                str(root / "results"), *tiny], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"

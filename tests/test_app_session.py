@@ -47,8 +47,13 @@ def test_stop_then_invert_again_resumes_and_finishes(tmp_path):
 
     with pytest.raises(session.Cancelled):
         session.invert(prepared, G, "fast", "hfgi3d", None, stop_in_tuning, TINY)
-    assert {"coarse", "tuning"} <= set(seen) and not (prepared.job.out / "summary.json").exists()
+    target = session.result_folder(prepared, "fast", "hfgi3d")
+    assert {"coarse", "tuning"} <= set(seen) and target.config.is_file() and not target.is_finished()
     resumed = []
     folder = session.invert(prepared, G, "fast", "hfgi3d", None, lambda d, n, t: resumed.append((d, n)), TINY)
-    assert folder.is_finished() and "coarse" not in {d for d, _ in resumed}  # stage 1 was not redone
+    assert folder.root == target.root and folder.is_finished()
+    assert "coarse" not in {d for d, _ in resumed}  # stage 1 was not redone
+    other = session.invert(prepared, G, "fast", "pti", None, lambda *_: None, TINY)  # another method: its own folder
+    assert other.root != folder.root and other.is_finished()
+    assert session.zipped(folder).name == f"{folder.root.name}.zip" and session.zipped(folder).is_file()
     assert session.render_view(folder, 0.3, 0.0).shape == (128, 128, 3)

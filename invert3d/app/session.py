@@ -6,10 +6,11 @@ wrote (``invert3d render``, ``invert3d edit``) and the app reopens any result fo
 
 from __future__ import annotations
 
+import hashlib
 import math
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -80,15 +81,22 @@ def prepare(upload: Path, workdir: Path, G: TriPlaneGenerator, already_aligned: 
     return Prepared(job, to_uint8(job.photo), camera_text(job.camera))
 
 
+def result_folder(prepared: Prepared, preset_name: str, method: str) -> ResultFolder:
+    """Where the prepared photo's inversion by ``method`` at ``preset_name`` goes: one folder each, so that
+    inverting again with the same choice resumes or reuses it, and another choice starts its own."""
+    return ResultFolder(prepared.job.out.with_name(f"{prepared.job.out.name}_{preset_name}_{method}"))
+
+
 def invert(prepared: Prepared, G: TriPlaneGenerator, preset_name: str, method: str, checkpoint: Path | None,
            listener: console.Listener, settings: list[str] | tuple[str, ...] = ()) -> ResultFolder:
-    """Invert the prepared photo into its folder with the preset and ``settings`` (KEY=VALUE) over it, each
-    progress update sent to ``listener`` (which may raise ``Cancelled``: the folder then resumes on the next
-    call)."""
+    """Invert the prepared photo into its ``result_folder`` with the preset and ``settings`` (KEY=VALUE) over it,
+    each progress update sent to ``listener`` (which may raise ``Cancelled``: the folder then resumes from its
+    last saved stage or checkpoint on the next call)."""
     cfg = with_assignments(preset(preset_name, method), settings)
+    folder = result_folder(prepared, preset_name, method)
     with console.listening(listener):
-        run_job(prepared.job, G, cfg, checkpoint_identity(checkpoint), quiet=True)
-    return ResultFolder(prepared.job.out)
+        run_job(replace(prepared.job, out=folder.root), G, cfg, checkpoint_identity(checkpoint), quiet=True)
+    return folder
 
 
 def open_result(path: Path) -> ResultFolder:
@@ -98,29 +106,32 @@ def open_result(path: Path) -> ResultFolder:
     return folder
 
 
-def render_view(folder: ResultFolder, yaw: float, pitch: float) -> np.ndarray:
+def render_view(folder: ResultFolder, yaw: float, pitch: float, device: str = "cpu") -> np.ndarray:
     """The result seen from (yaw, pitch) rad through the photo's lens: [H, W, 3] uint8."""
-    scene = folder.open()
+    scene = folder.open(device)
     return next(scene.views(scene.rig.pose(yaw, pitch)[None]))
 
 
-def attribute_edit(folder: ResultFolder, attribute: str, strength: float) -> ResultFolder:
+def attribute_edit(folder: ResultFolder, attribute: str, strength: float, device: str = "cpu") -> ResultFolder:
     """An edited result beside ``folder``: its latent moved by ``strength`` along the attribute's direction."""
     from invert3d.editing.edit import directions_for, edit_result
 
     out = folder.root.with_name(f"{folder.root.name}_{attribute}{strength:+g}")
-    edit_result(folder.root, out, attribute, [strength], directions_for(folder, None))
+    edit_result(folder.root, out, attribute, [strength], directions_for(folder, None), device=device)
     return ResultFolder(out)
 
 
-def texture_edit(folder: ResultFolder, painted: Path, listener: console.Listener) -> ResultFolder:
-    """The painted copy of the result's input inverted again on its coarse geometry, beside ``folder``."""
+def texture_edit(folder: ResultFolder, painted: Path, listener: console.Listener, device: str = "cpu"
+                 ) -> ResultFolder:
+    """The painted copy of the result's input inverted again on its coarse geometry, beside ``folder`` (named by
+    the painted photo's digest, so a stopped edit of the same painting resumes)."""
     from invert3d.editing.texture import edit_texture
 
     _check_upload(Path(painted))
-    out = folder.root.with_name(f"{folder.root.name}_texture-{time.strftime('%H%M%S')}")
+    digest = hashlib.sha256(Path(painted).read_bytes()).hexdigest()[:10]
+    out = folder.root.with_name(f"{folder.root.name}_texture-{digest}")
     with console.listening(listener):
-        edit_texture(folder.root, Path(painted), out, quiet=True)
+        edit_texture(folder.root, Path(painted), out, device, quiet=True)
     return ResultFolder(out)
 
 
@@ -136,7 +147,7 @@ def attributes(folder: ResultFolder) -> list[str]:
 
 def zipped(folder: ResultFolder) -> Path:
     """The result folder as one zip file beside it (made once)."""
-    archive = folder.root.with_suffix(".zip")
+    archive = folder.root.with_name(f"{folder.root.name}.zip")
     if not archive.is_file():
-        shutil.make_archive(str(archive.with_suffix("")), "zip", folder.root)
+        shutil.make_archive(str(folder.root), "zip", folder.root)
     return archive

@@ -1,6 +1,6 @@
 """The page (``invert3d app``): upload -> aligned crop and camera -> invert (progress, cancel) -> result, any view,
-downloads -> attribute and texture edits. Each handler is one call into ``session``; every error is a message
-on the page.
+downloads -> attribute and texture edits. Each handler is one call into ``session``; every error, expected or
+not, is a one-line message on the page.
 """
 
 from __future__ import annotations
@@ -24,18 +24,16 @@ def _flag(request: gr.Request) -> threading.Event:
 
 
 def _error(exc: Exception) -> str:
-    return f"**Error:** {exc}"
+    """A failure as the page shows it: the message of ours, the kind and message of anything else."""
+    return f"**Error:** {exc}" if isinstance(exc, Invert3dError) else f"**Error:** {type(exc).__name__}: {exc}"
 
 
-def _progress_listener(request: gr.Request, progress: gr.Progress):
-    """A console listener that moves the page's progress bar and stops the work once the user pressed Stop."""
-    flag = _flag(request)
-    flag.clear()
-
+def _progress_listener(flag: threading.Event, progress: gr.Progress):
+    """A console listener that moves the page's progress bar and stops the work once ``flag`` is set (Stop)."""
     def listener(desc: str, n: int, total: int | None) -> None:
         if flag.is_set():
-            raise session.Cancelled("stopped; press the button again to resume where it stopped")
-        progress((n, total) if total else n, desc=desc)
+            raise session.Cancelled("stopped; press the button again to resume from the last saved stage")
+        progress((n, total), desc=desc)
 
     return listener
 
@@ -44,25 +42,36 @@ def build_app(G: TriPlaneGenerator, checkpoint: Path | None, workdir: Path, sett
     """The app's page, inverting into ``G`` (loaded from ``checkpoint``; None: the embedded model) with the
     page's preset and ``settings`` (KEY=VALUE) over it, results under ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
+    device = str(next(G.parameters()).device)
+
+    def within_workdir(path: Path) -> Path:
+        path = path.resolve()
+        if not path.is_relative_to(workdir):
+            raise Invert3dError(f"open a result folder under the app's work folder ({workdir}); the page serves "
+                                "files from there only")
+        return path
 
     def upload(photo, already_aligned):
         if photo is None:
             return None, "", None, "Upload a photo to begin."
         try:
             prepared = session.prepare(Path(photo), workdir, G, already_aligned)
-        except Invert3dError as exc:
+        except Exception as exc:  # noqa: BLE001 - the page shows it
             return None, "", None, _error(exc)
         return prepared.crop, prepared.camera_text, prepared, "Ready: choose a preset and press Invert."
 
     def run(prepared, preset_name, method, request: gr.Request, progress=gr.Progress()):
         if prepared is None:
             return (None,) * 6 + (gr.update(), _error("upload a photo first"))
+        flag = _flag(request)
         try:
-            folder = session.invert(prepared, G, preset_name, method, checkpoint,
-                                    _progress_listener(request, progress), settings)
-        except Invert3dError as exc:
+            folder = session.invert(prepared, G, preset_name, method, checkpoint, _progress_listener(flag, progress),
+                                    settings)
+            return _shown(folder) + (f"Done: {folder.root}",)
+        except Exception as exc:  # noqa: BLE001 - the page shows it
             return (None,) * 6 + (gr.update(), _error(exc))
-        return _shown(folder) + (f"Done: {folder.root}",)
+        finally:
+            flag.clear()  # a Stop pressed while queued still stops this run; none is left for the next
 
     def _shown(folder):
         names = session.attributes(folder)
@@ -73,16 +82,16 @@ def build_app(G: TriPlaneGenerator, checkpoint: Path | None, workdir: Path, sett
 
     def reopen(path):
         try:
-            return _shown(session.open_result(Path(path.strip()))) + (f"Opened {path.strip()}",)
-        except Invert3dError as exc:
+            return _shown(session.open_result(within_workdir(Path(path.strip())))) + (f"Opened {path.strip()}",)
+        except Exception as exc:  # noqa: BLE001 - the page shows it
             return (None,) * 6 + (gr.update(), _error(exc))
 
     def view(root, yaw, pitch):
         if not root:  # nothing to show (an inversion that failed has said why)
             return None, gr.update()
         try:
-            image = session.render_view(session.open_result(Path(root)), yaw, pitch)
-        except Invert3dError as exc:
+            image = session.render_view(session.open_result(Path(root)), yaw, pitch, device)
+        except Exception as exc:  # noqa: BLE001 - the page shows it
             return None, _error(exc)
         return image, f"View at yaw {yaw:+.2f}, pitch {pitch:+.2f} rad of {root}"
 
@@ -90,20 +99,24 @@ def build_app(G: TriPlaneGenerator, checkpoint: Path | None, workdir: Path, sett
         if not root or not attribute:
             return None, _error("invert or open a result with edit directions first")
         try:
-            edited = session.attribute_edit(session.open_result(Path(root)), attribute, strength)
-        except Invert3dError as exc:
+            edited = session.attribute_edit(session.open_result(Path(root)), attribute, strength, device)
+            return (session.render_view(edited, yaw, pitch, device),
+                    f"Edited {attribute} by {strength:+g}: {edited.root}")
+        except Exception as exc:  # noqa: BLE001 - the page shows it
             return None, _error(exc)
-        return session.render_view(edited, yaw, pitch), f"Edited {attribute} by {strength:+g}: {edited.root}"
 
     def paint(root, painted, yaw, pitch, request: gr.Request, progress=gr.Progress()):
         if not root or painted is None:
             return None, _error("invert a result and upload its painted input photo first")
+        flag = _flag(request)
         try:
             edited = session.texture_edit(session.open_result(Path(root)), Path(painted),
-                                          _progress_listener(request, progress))
-        except Invert3dError as exc:
+                                          _progress_listener(flag, progress), device)
+            return session.render_view(edited, yaw, pitch, device), f"Texture edit: {edited.root}"
+        except Exception as exc:  # noqa: BLE001 - the page shows it
             return None, _error(exc)
-        return session.render_view(edited, yaw, pitch), f"Texture edit: {edited.root}"
+        finally:
+            flag.clear()
 
     def stop(request: gr.Request):
         _flag(request).set()
@@ -150,6 +163,7 @@ def build_app(G: TriPlaneGenerator, checkpoint: Path | None, workdir: Path, sett
 
         shown = [root, reconstruction, original, orbit, pseudo, downloads, attribute, status]
         photo.change(upload, [photo, already_aligned], [crop, camera, prepared, status])
+        already_aligned.change(upload, [photo, already_aligned], [crop, camera, prepared, status])
         run_event = invert_button.click(run, [prepared, preset_choice, method_choice], shown)
         stop_button.click(stop, None, status)
         run_event.then(view, [root, yaw, pitch], [novel, status])

@@ -65,7 +65,8 @@ def run_on_ray(photos: list[Path], outs: list[Path], cfg: InversionConfig, check
         task = ray.remote(_invert_one).options(num_cpus=cpus_per_task, num_gpus=1 if gpu else 0,
                                                max_retries=RETRIES)
         settings = cfg.to_dict()
-        pending = {task.remote(p, o, settings, checkpoint, camera, no_align, str(device), cpus_per_task): k
+        task_device = "cuda" if gpu else str(device)  # a task sees only the GPU Ray gives it, as cuda:0
+        pending = {task.remote(p, o, settings, checkpoint, camera, no_align, task_device, cpus_per_task): k
                    for k, (p, o) in enumerate(zip(photos, outs))}
         results: list[dict | None] = [None] * len(photos)
         with console.progress(total=len(photos), desc="photos", unit="photo") as bar:
@@ -74,8 +75,9 @@ def run_on_ray(photos: list[Path], outs: list[Path], cfg: InversionConfig, check
                 k = pending.pop(ready)
                 try:
                     results[k] = ray.get(ready)
-                except ray.exceptions.RayError as exc:  # its worker died more than RETRIES times
-                    results[k] = {"error": f"the task failed: {type(exc).__name__}"}
+                except ray.exceptions.RayError as exc:  # its worker died more than RETRIES times, or a bug
+                    last = (str(exc).strip().splitlines() or [""])[-1]
+                    results[k] = {"error": f"the task failed: {type(exc).__name__}: {last}"}
                 _report(echo, photos[k], outs[k], results[k])
                 bar.update()
         return results
