@@ -91,14 +91,11 @@ def invert(
 def _invert_on_ray(image: Path, out: Path, cfg: InversionConfig, checkpoint: Path | None, camera: Path | None,
                    no_align: bool, device: str, address: str | None, cpus_per_task: int, force: bool) -> None:
     from invert3d.checkpoints import load_generator
-    from invert3d.media import photos_in
     from invert3d.pipeline.cluster import run_on_ray
+    from invert3d.pipeline.jobs import job_photos
     from invert3d.runtime import resolve_device
 
-    photos = [p.resolve() for p in photos_in(image)]  # workers may run elsewhere
-    if len({p.stem for p in photos}) != len(photos):
-        raise Invert3dError(f"{image} holds photos with the same name and different extensions (their results would "
-                            "share a folder); rename them")
+    photos = [p.resolve() for p in job_photos(image)]  # resolved: workers may run elsewhere
     load_generator(checkpoint)  # a bad checkpoint fails here, not in every task
     claim_out(out, force, own=_holds_results, inputs=[image])
     outs = [(out / p.stem if image.is_dir() else out).resolve() for p in photos]

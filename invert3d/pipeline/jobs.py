@@ -88,12 +88,18 @@ def plan_jobs(image: Path, out: Path, G: TriPlaneGenerator, camera: Path | None 
               warn: Echo = console.warn, notice: Echo = console.note) -> list[Job]:
     """One job per photo of ``image`` (a file, or a folder: one subfolder of ``out`` per photo), every input read
     (and aligned) now."""
+    return [read_input(p, out / p.stem if image.is_dir() else out, G, camera, no_align, warn, notice)
+            for p in job_photos(image)]
+
+
+def job_photos(image: Path) -> list[Path]:
+    """The photos of ``image`` (a file, or a folder's images), refused when two would share a result folder."""
     paths = photos_in(image)
     stems = [p.stem for p in paths]
     if len(set(stems)) != len(stems):
         raise Invert3dError(f"{image} holds photos with the same name and different extensions (their results would "
                             "share a folder); rename them")
-    return [read_input(p, out / p.stem if image.is_dir() else out, G, camera, no_align, warn, notice) for p in paths]
+    return paths
 
 
 def run_job(job: Job, G: TriPlaneGenerator, cfg: InversionConfig, checkpoint: dict[str, str], quiet: bool = False,
