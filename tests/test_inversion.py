@@ -12,7 +12,7 @@ from invert3d.generator import TriPlaneGenerator, preset
 from invert3d.inversion.losses import ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint
 from invert3d.inversion.projection import lr_schedule, project
-from invert3d.inversion.tuning import PseudoTargets, param_groups, tune
+from invert3d.inversion.tuning import PseudoTargets, param_groups, tune, visible_weights
 from invert3d.pseudo_views import PseudoViews
 
 L2 = LossConfig(l2=1.0, lpips=0.0)  # LPIPS is tested on its own; plain L2 keeps these fast
@@ -127,6 +127,16 @@ def test_tuning_groups_and_triplane_residual(generator, target):
     assert G.cfg.plane_offset and G.plane_offset.abs().max() > 0
     assert all(torch.equal(v, G.decoder.state_dict()[k]) for k, v in decoder.items())
     assert _loss(G, ws, image, cam) < _loss(generator, ws0, image, cam)
+
+
+def test_visible_weights_fall_off_with_the_angle_from_the_input_camera():
+    cameras = torch.stack([pose_label(0.2, 0.05), pose_label(0.5, 0.05), pose_label(-0.4, 0.05)])
+    trust = visible_weights(cameras, pose_label(0.2, 0.05), falloff=0.3)
+    assert trust[0] == pytest.approx(1.0, abs=1e-5)
+    angle = 0.3 * float(-torch.log(trust[1])) ** 0.5  # 0.3 rad of yaw apart (0.32 between the viewing axes)
+    assert 0.29 < angle < 0.33
+    assert trust[2] < 0.05  # 0.6 rad away: exp(-4)
+    assert torch.equal(visible_weights(cameras, pose_label(0.2, 0.05), falloff=None), torch.ones(3))
 
 
 def test_lr_schedule_ramps():

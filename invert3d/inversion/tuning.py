@@ -72,6 +72,18 @@ class PseudoTargets:
         return prepared
 
 
+def visible_weights(cameras: torch.Tensor, camera: torch.Tensor, falloff: float | None) -> torch.Tensor:
+    """[n] weight of each pseudo camera's visible term (``TuningConfig.visible_falloff``): exp(-(a / falloff)^2),
+    a the angle (rad) between the viewing directions (cam2world's z axis) of pseudo camera [n, 25] and input
+    camera [25]."""
+    if falloff is None:
+        return torch.ones(len(cameras))
+    axes = F.normalize(cameras[:, :16].reshape(-1, 4, 4)[:, :3, 2].double(), dim=-1)
+    home = F.normalize(camera.reshape(-1)[:16].reshape(4, 4)[:3, 2].double(), dim=0)
+    angles = torch.arccos((axes @ home).clamp(-1, 1))
+    return torch.exp(-(angles / falloff) ** 2).float()
+
+
 def param_groups(G: TriPlaneGenerator, w: torch.Tensor, cfg: TuningConfig) -> list[dict]:
     """Adam groups of the tuning: the latent, the decoder, the super-resolution and the plane offset at their
     own learning rates, the backbone (and anything else) at ``cfg.lr``. Groups at lr 0 are left out."""
@@ -112,6 +124,8 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     # The photo's term, then the pseudo view's visible and occluded terms (or its blended one).
     pseudo_terms = [] if pseudo_targets is None else [1.0, cfg.occluded_weight] if pseudo_targets.terms == 2 else [1.0]
     term_weights = torch.tensor([1.0] + [cfg.pseudo_weight * t for t in pseudo_terms], device=device)
+    if pseudo is not None:  # the visible term's (or the blended one's) weight per pseudo camera
+        trust = visible_weights(pseudo.cameras.cpu(), camera.cpu(), cfg.visible_falloff).to(device)
     first, state = resume(checkpoint, opt, g)
     if state:
         G.load_state_dict(state["generator"])
@@ -131,7 +145,10 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         else:
             out = G.render_planes(planes, w, cam, deterministic=cfg.deterministic)["image"]
             l2, lpips = loss_fn.terms(out, photo_target)
-        terms = loss_fn.weigh(l2, lpips) * term_weights
+        weights = term_weights
+        if pseudo is not None:
+            weights = torch.cat([term_weights[:1], term_weights[1:2] * trust[i], term_weights[2:]])
+        terms = loss_fn.weigh(l2, lpips) * weights
         loss = terms.sum()
         values = {"photo": terms[0].item()}
         if lpips is not None:
