@@ -143,7 +143,6 @@ def accuracy(photos: Path) -> dict:
 CHILD = """
 import json, resource, sys, time
 from invert3d.align import align_photo
-from invert3d.align.photo import NoFaceError
 from invert3d.media import read_rgb
 photo = read_rgb(sys.argv[1])
 align_photo(read_rgb(sys.argv[2]), 512)  # loads the detector and the face mesh

@@ -1,5 +1,6 @@
 """How good are hfgi3d's pseudo views, and where: each one against the synthetic truth at its camera, next to
-what the PTI and hfgi3d results render there, binned by the camera's yaw distance from the input view.
+what the PTI and hfgi3d results render there, binned by the angle between the camera's and the input camera's
+viewing directions (``tuning.view_angles``, the angle ``tuning.visible_falloff`` weighs by).
 
 Regions of each pseudo view: visible (its eroded visible mask M_v > 0.5: the photo warped through the coarse mesh)
 and occluded (the rest: the generator's render of z_o, blended). The visible part is also re-warped through other
@@ -25,6 +26,7 @@ from invert3d.benchmark.run import _make
 from invert3d.benchmark.suites import SUITES
 from invert3d.cameras import load_label
 from invert3d.geometry import read_ply
+from invert3d.inversion.tuning import view_angles
 from invert3d.media import load_photo
 from invert3d.pipeline.layout import ResultFolder
 from invert3d.pseudo_views import PseudoViews, warp_photo
@@ -32,13 +34,8 @@ from invert3d.pseudo_views.masks import erode
 from invert3d.runtime import tune_runtime
 from invert3d.synthetic.render import render_subject
 
-BINS = ((0.0, 0.15), (0.15, 0.3), (0.3, 0.5), (0.5, 0.8), (0.8, 2.0))  # |yaw - input yaw| (rad)
+BINS = ((0.0, 0.15), (0.15, 0.3), (0.3, 0.5), (0.5, 0.8), (0.8, 2.0))  # angle from the input view (rad)
 VISIBILITY_TOLERANCE = 0.01  # world units, as the pipeline's default
-
-
-def _yaw(label: torch.Tensor) -> float:
-    position = label[:16].reshape(4, 4)[:3, 3]
-    return math.atan2(float(position[0]), float(position[2]))
 
 
 def _mse(image: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> tuple[float, float]:
@@ -59,6 +56,7 @@ def subject_rows(bench: Path, case) -> list[dict]:
     meshes = {"true": subject_dir / "mesh.ply", "pti_result": run / "pti" / "mesh.ply"}
     rewarped = {name: warp_photo(read_ply(path), photo, camera, pseudo.cameras, VISIBILITY_TOLERANCE)
                 for name, path in meshes.items()}
+    angles = view_angles(pseudo.cameras, camera)
     rows = []
     for i, label in enumerate(pseudo.cameras):
         truth = render_subject(subject.field, label, size, subject.decals).rgb[None] * 2 - 1
@@ -66,19 +64,21 @@ def subject_rows(bench: Path, case) -> list[dict]:
             renders = {method: scene.render(label[None])["image"].float() for method, scene in scenes.items()}
         visible = (pseudo.weight[i:i + 1] > 0.5).float()
         sources = {"pseudo_view": pseudo.target[i:i + 1], **renders}
-        row = {"subject": case.name, "dyaw": _yaw(label) - case.yaw,
+        row = {"subject": case.name, "angle": float(angles[i]),
                "visible": {name: _mse(image, truth, visible) for name, image in sources.items()},
                "occluded": {name: _mse(image, truth, 1 - visible) for name, image in sources.items()},
-               "warp_own_mask": {"coarse_mesh": _mse(pseudo.visible[i:i + 1], truth, erode(pseudo.visible_mask[i:i + 1], 1))}}
-        for name, part in rewarped.items():
+               "warp_own_mask": {"coarse_mesh": _mse(pseudo.visible[i:i + 1], truth,
+                                                     erode(pseudo.visible_mask[i:i + 1], 1))}}
+        for name, part in rewarped.items():  # each warp over its own visible mask, eroded 1 px as the pipeline's
             row["warp_own_mask"][f"{name}_mesh"] = _mse(part.image[i:i + 1], truth, erode(part.mask[i:i + 1], 1))
         rows.append(row)
     return rows
 
 
-def _psnr(pairs: list[tuple[float, float]]) -> float:
+def _psnr(pairs: list[tuple[float, float]]) -> float | None:
+    """PSNR of summed (squared error, pixels) pairs; None over no pixels."""
     error, pixels = (sum(p[k] for p in pairs) for k in (0, 1))
-    return round(-10 * math.log10(max(error / max(pixels, 1.0), 1e-10)), 2)
+    return round(-10 * math.log10(max(error / pixels, 1e-10)), 2) if pixels else None
 
 
 def summary(rows: list[dict]) -> dict:
@@ -89,10 +89,10 @@ def summary(rows: list[dict]) -> dict:
 
     bins = []
     for lo, hi in BINS:
-        selected = [r for r in rows if lo <= abs(r["dyaw"]) < hi]
+        selected = [r for r in rows if lo <= r["angle"] < hi]
         if selected:
-            bins.append({"dyaw": [lo, hi], "views": len(selected), **table(selected)})
-    return {"all": table(rows), "by_yaw_distance": bins}
+            bins.append({"angle": [lo, hi], "views": len(selected), **table(selected)})
+    return {"all": table(rows), "by_angle": bins}
 
 
 def main() -> None:

@@ -105,6 +105,24 @@ def test_tuning_with_pseudo_views_fits_the_photo_and_resumes_exactly(generator, 
         assert torch.allclose(p, q, atol=1e-6)
 
 
+def test_visible_falloff_silences_the_visible_term_far_from_the_input(generator, target):
+    """Pseudo cameras 0.5 and 0.1 rad from the input: with a tiny falloff the visible region of their targets
+    no longer matters (scribbling over it changes nothing); without one it does."""
+    image, cam = target
+    ws0 = generator.mapping(torch.zeros(1, generator.z_dim), cam[None])
+    clean = _pseudo(generator, cam)
+    scribbled = replace(clean, target=torch.where(clean.weight > 0, -clean.target, clean.target))
+
+    def tuned(pseudo, falloff):
+        G = TriPlaneGenerator(generator.cfg)
+        G.load_state_dict(generator.state_dict())
+        cfg = TuningConfig(steps=4, lr=1e-3, deterministic=True, visible_falloff=falloff)
+        return tune(G, ws0, image, cam, cfg, ReconstructionLoss(L2), pseudo=pseudo, seed=2)
+
+    assert torch.allclose(tuned(clean, 1e-3), tuned(scribbled, 1e-3), atol=1e-7)
+    assert not torch.allclose(tuned(clean, None), tuned(scribbled, None), atol=1e-5)
+
+
 def test_tuning_groups_and_triplane_residual(generator, target):
     image, cam = target
     ws0 = generator.mapping(torch.zeros(1, generator.z_dim), cam[None])

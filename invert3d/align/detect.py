@@ -123,17 +123,19 @@ def _steadied(image: np.ndarray, face: Face) -> Face:
     The passes run on a window of twice the face's size around it, shrunk so the face is at most STEADY_SIDE px
     (the last stage sees every box at 48² anyway): on a 12 MP photo, resizing full-size boxes was half the time."""
     h, w = image.shape[:2]
-    centre, half = face.box.reshape(2, 2).mean(0), face.size
+    centre, guess = face.box.reshape(2, 2).mean(0), _points_box(face.points).reshape(2, 2)
+    reach = np.abs(guess - centre).max() * 1.1  # the jittered boxes around the points' box stay inside
+    half = max(face.size, reach)
     x0, y0 = (max(0, int(c - half)) for c in centre)
     x1, y1 = min(w, int(centre[0] + half) + 1), min(h, int(centre[1] + half) + 1)
     factor = min(1.0, STEADY_SIDE / face.size)
     window = image[y0:y1, x0:x1]
-    if factor < 1.0:
-        size = (max(1, round(window.shape[1] * factor)), max(1, round(window.shape[0] * factor)))
-        window = cv2.resize(window, size, interpolation=cv2.INTER_AREA)
-        factor = size[0] / (x1 - x0)
+    if factor < 1.0:  # the same factor on both axes, exactly (OpenCV rounds only the output size)
+        window = cv2.resize(window, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
     window = np.ascontiguousarray(window)
-    to_window = lambda p: (p - np.array([x0, y0], float) + 0.5) * factor - 0.5  # noqa: E731
+    origin = np.array([x0, y0], float)
+    to_window = lambda p: (p - origin + 0.5) * factor - 0.5  # noqa: E731  (pixel centres, as cv2.resize)
+    from_window = lambda p: (p + 0.5) / factor - 0.5 + origin  # noqa: E731
     points = _jittered_points(window, to_window(face.box.reshape(2, 2)).reshape(4), face.score)
     if points is None:
         return face
@@ -142,8 +144,7 @@ def _steadied(image: np.ndarray, face: Face) -> Face:
         if again is None:
             break
         points = again
-    steadied = Face(box=face.box, score=face.score, points=points).in_photo(factor, (x0, y0)).points
-    return Face(box=face.box, score=face.score, points=steadied)
+    return Face(box=face.box, score=face.score, points=from_window(points))
 
 
 def _resized(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:

@@ -72,16 +72,19 @@ class PseudoTargets:
         return prepared
 
 
-def visible_weights(cameras: torch.Tensor, camera: torch.Tensor, falloff: float | None) -> torch.Tensor:
-    """[n] weight of each pseudo camera's visible term (``TuningConfig.visible_falloff``): exp(-(a / falloff)^2),
-    a the angle (rad) between the viewing directions (cam2world's z axis) of pseudo camera [n, 25] and input
-    camera [25]."""
-    if falloff is None:
-        return torch.ones(len(cameras))
+def view_angles(cameras: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
+    """[n] angle (rad) between the viewing directions (cam2world's z axis) of cameras [n, 25] and camera [25]."""
     axes = F.normalize(cameras[:, :16].reshape(-1, 4, 4)[:, :3, 2].double(), dim=-1)
     home = F.normalize(camera.reshape(-1)[:16].reshape(4, 4)[:3, 2].double(), dim=0)
-    angles = torch.arccos((axes @ home).clamp(-1, 1))
-    return torch.exp(-(angles / falloff) ** 2).float()
+    return torch.arccos((axes @ home).clamp(-1, 1)).to(cameras.dtype)
+
+
+def visible_weights(cameras: torch.Tensor, camera: torch.Tensor, falloff: float | None) -> torch.Tensor:
+    """[n] weight of each pseudo camera's visible term (``TuningConfig.visible_falloff``): exp(-(a / falloff)^2),
+    a the angle between pseudo camera [n, 25] and input camera [25] (``view_angles``); ones without a falloff."""
+    if falloff is None:
+        return torch.ones(len(cameras), device=cameras.device)
+    return torch.exp(-(view_angles(cameras, camera) / falloff) ** 2)
 
 
 def param_groups(G: TriPlaneGenerator, w: torch.Tensor, cfg: TuningConfig) -> list[dict]:
@@ -124,7 +127,7 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     # The photo's term, then the pseudo view's visible and occluded terms (or its blended one).
     pseudo_terms = [] if pseudo_targets is None else [1.0, cfg.occluded_weight] if pseudo_targets.terms == 2 else [1.0]
     term_weights = torch.tensor([1.0] + [cfg.pseudo_weight * t for t in pseudo_terms], device=device)
-    if pseudo is not None:  # the visible term's (or the blended one's) weight per pseudo camera
+    if pseudo is not None:  # the visible term's weight per pseudo camera (the 'blended' loss: its one term's)
         trust = visible_weights(pseudo.cameras.cpu(), camera.cpu(), cfg.visible_falloff).to(device)
     first, state = resume(checkpoint, opt, g)
     if state:
