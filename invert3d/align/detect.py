@@ -26,7 +26,7 @@ JITTER = [(dx, dy, ds) for dx in (-0.04, 0.0, 0.04) for dy in (-0.04, 0.0, 0.04)
 # The box MTCNN's detector draws around a face, in eye-to-mouth distances d: side BOX_SIDE * d, centre BOX_RISE * d
 # above the five points' mean (image y down; the mean of the two fixture portraits' detections: 2.97 / 2.56 and
 # 0.19 / 0.10). Re-running the last stage on that box STEADY_PASSES times reaches a fixed point: on the align
-# bench's canvases the crop moved by at most 3.4 px of 512 with the detector's box alone, 1.9 px after 3 passes.
+# bench's canvases the crop moved by at most 3.4 px of 512 with the detector's box alone, 1.8 px after 3 passes.
 BOX_SIDE, BOX_RISE = 2.76, 0.148
 STEADY_PASSES = 3
 STEADY_SIDE = 256  # the face's size (px) in the window the passes run on
