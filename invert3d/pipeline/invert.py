@@ -48,9 +48,6 @@ def _settings(config: dict) -> dict | None:
         return None
 
 
-
-
-
 def _difference(existing: dict, config: dict) -> str | None:
     """What makes ``existing`` (a folder's config.json) another run than ``config``; None if it is this one."""
     if _settings(existing) != _settings(config) or _settings(existing) is None:
