@@ -124,10 +124,11 @@ class TuningConfig:
     # exp(-(a_i / visible_falloff)^2), a_i the angle (rad) between its and the input camera's viewing directions.
     # The visible part is the photo warped through the coarse mesh, so its error grows with a_i (the mesh's relief
     # errors turn into parallax; docs/benchmark.md 2b). On the default suite (embedded model, link 3) sigma 0.25
-    # gained 0.10-0.39 dB on the novel views and 0.08-0.43 dB on the input view of all six subjects (2c); the
-    # switch of the default waits for its own test run. None: every visible term at full weight (eq. 5). With
-    # the 'blended' loss, which has one term for the whole pseudo view, that term is the one weighted.
-    visible_falloff: float | None = setting(None, gt=0)
+    # gained 0.10-0.39 dB on the novel views and 0.08-0.43 dB on the input view of all six subjects (2c), the
+    # sweep suite's subjects having chosen it. None: every visible term at full weight (eq. 5). With the
+    # 'blended' loss, which has one term for the whole pseudo view, that term is the one weighted. An angle, so
+    # it does not depend on the generator's resolution.
+    visible_falloff: float | None = setting(0.25, gt=0)
     # Learning rates of the other parameter groups as multiples of lr (the backbone's): the W+ latent, the
     # triplane decoder MLP and the super-resolution network.
     latent_lr_scale: float = setting(1.0, ge=0)

@@ -145,12 +145,11 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
             out = G.render_planes(planes, w, torch.cat([cam, pseudo.cameras[i:i + 1].to(device)]),
                                   deterministic=cfg.deterministic)["image"]
             l2, lpips = loss_fn.terms(out[[0] + [1] * pseudo_targets.terms], pseudo_targets[i])
+            weights = torch.cat([term_weights[:1], term_weights[1:2] * trust[i], term_weights[2:]])
         else:
             out = G.render_planes(planes, w, cam, deterministic=cfg.deterministic)["image"]
             l2, lpips = loss_fn.terms(out, photo_target)
-        weights = term_weights
-        if pseudo is not None:
-            weights = torch.cat([term_weights[:1], term_weights[1:2] * trust[i], term_weights[2:]])
+            weights = term_weights
         terms = loss_fn.weigh(l2, lpips) * weights
         loss = terms.sum()
         values = {"photo": terms[0].item()}
