@@ -7,7 +7,8 @@ resolution, threshold 0.5) and the median absolute depth error on pixels both ca
 camera distance. Where the error lies: ``silhouette_error_share`` is the part of the squared error within 2 pixels
 of the true silhouette, ``psnr_off_silhouette`` the PSNR of the other pixels, and ``error_share_by_part`` splits
 the squared error by what the truth shows at each pixel (background, skin, lips, eyes, hair; the part of the
-surface the pixel's centre ray hits). Prints one JSON line.
+surface the pixel's centre ray hits), ``psnr_by_part`` is the PSNR of each part's pixels pooled over all views.
+Prints one JSON line.
 
     python bench/embedded_quality.py --n 100 [--checkpoint DIR]
 """
@@ -24,7 +25,7 @@ import torch
 from report import emit
 from safetensors.torch import load_file, save_file
 
-from invert3d.cameras import FFHQ_RADIUS, camera_rays, pose_label
+from invert3d.cameras import FFHQ_RADIUS, pose_label
 from invert3d.checkpoints import load_generator
 from invert3d.errors import Invert3dError
 from invert3d.metrics import render_vs_truth, silhouette_band
@@ -32,7 +33,7 @@ from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
 from invert3d.synthetic.head import EYES, HAIR, LIPS, SKIN, HeadField
 from invert3d.synthetic.params import sample_latents, subject_from_latent
-from invert3d.synthetic.render import render_subject
+from invert3d.synthetic.render import pixel_surface_points, render_subject
 
 CAMERAS = ((-0.6, 0.0), (-0.3, 0.15), (0.0, 0.0), (0.3, -0.15), (0.6, 0.0), (-0.45, -0.3), (0.45, 0.3), (0.0, 0.3))
 HELD_OUT_SEED = 2_000_003  # training draws latents from torch.Generator(seed) streams; this stream is separate
@@ -67,7 +68,7 @@ def held_out_truth(n: int, resolution: int, cache: Path | None = None) -> dict[s
 @torch.no_grad()
 def evaluate(G, n: int, cache: Path | None = None) -> dict[str, float]:
     psnrs, ious, depth_errs, shares, off_band = [], [], [], [], []
-    part_error = dict.fromkeys(PART_NAMES, 0.0)
+    part_error, part_pixels = dict.fromkeys(PART_NAMES, 0.0), dict.fromkeys(PART_NAMES, 0)
     labels = torch.stack([pose_label(y, p) for y, p in CAMERAS])
     truth = held_out_truth(n, G.img_resolution, cache)
     for i, z in enumerate(truth["z"]):
@@ -84,6 +85,7 @@ def evaluate(G, n: int, cache: Path | None = None) -> dict[str, float]:
             parts = truth["parts"][k].reshape(-1)
             for part in PART_NAMES:
                 part_error[part] += error.reshape(-1)[parts == part].sum().item()
+                part_pixels[part] += int((parts == part).sum())
             iou, depth_err = render_vs_truth(out["image_mask"][0], out["image_depth"][0], mask, depth, FFHQ_RADIUS)
             ious.append(iou)
             if not math.isnan(depth_err):
@@ -92,16 +94,15 @@ def evaluate(G, n: int, cache: Path | None = None) -> dict[str, float]:
             "depth_err_rel": round(statistics.median(depth_errs), 5), "psnr_min": round(min(psnrs), 3),
             "silhouette_error_share": round(statistics.mean(shares), 3),
             "psnr_off_silhouette": round(statistics.mean(off_band), 3),
-            "error_share_by_part": {PART_NAMES[k]: round(v / sum(part_error.values()), 3) for k, v in part_error.items()}}
+            "error_share_by_part": {PART_NAMES[k]: round(v / sum(part_error.values()), 3) for k, v in part_error.items()},
+            "psnr_by_part": {PART_NAMES[k]: round(_psnr(v / max(part_pixels[k], 1)), 2) for k, v in part_error.items()}}
 
 
 def _true_parts(field: HeadField, label: torch.Tensor, depth: torch.Tensor, coverage: torch.Tensor) -> torch.Tensor:
     """[H, W] part id (``BACKGROUND`` where coverage <= 0.5) of the surface each pixel's centre ray hits, from the
     true ray distances ``depth`` [H, W] of the camera ``label`` [25]."""
-    origins, directions = camera_rays(label[None, :16].view(1, 4, 4), label[None, 16:].view(1, 3, 3), depth.shape[-1])
-    hit = coverage.reshape(-1) > 0.5
-    distance = torch.where(hit, depth.reshape(-1), torch.zeros_like(depth.reshape(-1)))
-    parts = field.part_ids(origins[0] + directions[0] * distance[:, None])
+    points, hit = pixel_surface_points(label, depth, coverage)
+    parts = field.part_ids(points)
     return torch.where(hit, parts, torch.full_like(parts, BACKGROUND)).reshape(depth.shape)
 
 

@@ -10,7 +10,7 @@ import torch
 from invert3d.checkpoints import load_generator
 from invert3d.errors import Invert3dError
 from invert3d.training import TrainConfig, train
-from invert3d.training.data import DataSpec, DataStream, make_step
+from invert3d.training.data import DataSpec, DataStream, make_step, render_view
 
 TINY = TrainConfig(minutes=10, max_steps=3, batch=1, pool_size=4, warmup_views=2, points=64, log_every=1,
                    checkpoint_every_s=1e9)
@@ -63,6 +63,19 @@ def test_step_data_is_a_function_of_seed_and_step_whoever_makes_it():
         workers.close()
     coverage = a.views[0].coverage
     assert coverage.dtype == torch.uint8 and ((coverage > 0) & (coverage < 255)).any()  # antialiased edges
+
+
+def test_detail_masks_mark_both_eyes_and_the_lips():
+    """A frontal view's detail pixels (eyes, lips, brows) lie on the head, are a small part of it, and fall on
+    both sides of the face (two eyes) and in its lower half (the lips)."""
+    view = render_view(torch.zeros(37), 0.0, 0.0, 64)
+    details, head = view.details[0], view.coverage[0] > 127
+    rows, cols = torch.nonzero(details, as_tuple=True)
+    assert details.dtype == torch.bool and not (details & ~head).any()
+    assert 0 < details.sum() < 0.1 * head.sum()
+    assert (cols < 31).sum() > 3 and (cols > 32).sum() > 3
+    head_rows = torch.nonzero(head.any(dim=1)).squeeze(1)
+    assert (rows > (head_rows.min() + head_rows.max()) / 2).sum() > 3
 
 
 def test_a_state_from_an_older_trainer_is_refused(tmp_path):

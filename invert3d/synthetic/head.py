@@ -177,6 +177,12 @@ class HeadField:
         col[part == HAIR] = hair[part == HAIR]
         return col.clamp(0, 1)
 
+    def detail_mask(self, x: torch.Tensor) -> torch.Tensor:
+        """[P] bool: surface points [P, 3] (world) on the eyes, the lips or the brows, the face's small details."""
+        part = self.part_ids(x)
+        brows = (part == SKIN) & (self._brow_mask(x / HEAD_SCALE) > 0.5)
+        return (part == EYES) | (part == LIPS) | brows
+
     def _brow_mask(self, x: torch.Tensor) -> torch.Tensor:
         v = self.p
         out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)

@@ -58,6 +58,18 @@ def _shade_rays(field: HeadField, origins: torch.Tensor, directions: torch.Tenso
     return rgb, t, hit, normals
 
 
+def pixel_surface_points(label: torch.Tensor, depth: torch.Tensor, coverage: torch.Tensor
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where each pixel's centre ray meets the surface, from a render's ray distances ``depth`` [H, W] and coverage
+    [H, W] at camera ``label`` [25] -> points [H * W, 3] (world; the camera's origin off the head) and hit [H * W]
+    bool (coverage > 0.5)."""
+    cam2world, intrinsics = split_label(label.reshape(1, 25).float())
+    origins, directions = camera_rays(cam2world, intrinsics, depth.shape[-1])
+    hit = coverage.reshape(-1) > 0.5
+    distance = torch.where(hit, depth.reshape(-1).float(), torch.zeros(hit.shape))
+    return origins[0] + directions[0] * distance[:, None], hit
+
+
 def _edge_pixels(rgb: torch.Tensor, hit: torch.Tensor, resolution: int) -> torch.Tensor:
     """Indices of pixels whose 3x3 neighbourhood crosses the silhouette or spans more than EDGE_CONTRAST in a
     colour channel: the pixels a single sample would alias."""

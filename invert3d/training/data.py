@@ -26,7 +26,7 @@ from invert3d.cameras import pose_label
 from invert3d.media import unit_to_uint8
 from invert3d.synthetic.head import HeadField
 from invert3d.synthetic.params import LATENT_DIM, subject_from_latent
-from invert3d.synthetic.render import render_subject, surface_colour
+from invert3d.synthetic.render import pixel_surface_points, render_subject, surface_colour
 
 VIEWS, POINTS, PICKS = 0, 1, 2  # the random streams of one step
 
@@ -52,6 +52,7 @@ class RenderedView:
     rgb: torch.Tensor  # [3, R, R] uint8
     depth: torch.Tensor  # [1, R, R] float16 ray distance
     coverage: torch.Tensor  # [1, R, R] uint8, covered fraction * 255
+    details: torch.Tensor  # [1, R, R] bool, pixels showing the eyes, lips or brows (``HeadField.detail_mask``)
 
 
 @dataclass
@@ -61,9 +62,10 @@ class ViewBatch:
     rgb: torch.Tensor  # [B, 3, R, R] in [-1, 1]
     depth: torch.Tensor  # [B, 1, R, R] ray distance
     mask: torch.Tensor  # [B, 1, R, R] covered fraction in [0, 1]
+    details: torch.Tensor  # [B, 1, R, R] 1 on the eyes, lips and brows, else 0
 
     def to(self, device: torch.device) -> ViewBatch:
-        return ViewBatch(*(t.to(device) for t in (self.z, self.c, self.rgb, self.depth, self.mask)))
+        return ViewBatch(*(t.to(device) for t in (self.z, self.c, self.rgb, self.depth, self.mask, self.details)))
 
 
 @dataclass
@@ -93,8 +95,13 @@ def step_generator(seed: int, step: int, stream: int) -> torch.Generator:
 def render_view(z: torch.Tensor, yaw: float, pitch: float, resolution: int) -> RenderedView:
     """The antialiased truth view of subject z [LATENT_DIM] from (yaw, pitch) at ``resolution``^2."""
     label = pose_label(yaw, pitch)
-    r = render_subject(HeadField(subject_from_latent(z)), label, resolution)
-    return RenderedView(z, label, unit_to_uint8(r.rgb), r.depth.half(), unit_to_uint8(r.mask))
+    field = HeadField(subject_from_latent(z))
+    r = render_subject(field, label, resolution)
+    points, hit = pixel_surface_points(label, r.depth, r.mask)
+    details = torch.zeros_like(hit)
+    details[hit] = field.detail_mask(points[hit])
+    return RenderedView(z, label, unit_to_uint8(r.rgb), r.depth.half(), unit_to_uint8(r.mask),
+                        details.reshape(r.mask.shape))
 
 
 def _random_view(spec: DataSpec, g: torch.Generator) -> RenderedView:
@@ -176,6 +183,9 @@ class DataStream:
             self.pool.join()
 
 
+POOL_FIELDS = ("z", "c", "rgb", "depth", "coverage", "details")  # what a ViewPool keeps of each RenderedView
+
+
 class ViewPool:
     """A fixed-size pool of rendered views, each new one stored over the oldest."""
 
@@ -186,27 +196,28 @@ class ViewPool:
         self.rgb = torch.zeros(size, 3, resolution, resolution, dtype=torch.uint8)
         self.depth = torch.zeros(size, 1, resolution, resolution, dtype=torch.float16)
         self.coverage = torch.zeros(size, 1, resolution, resolution, dtype=torch.uint8)
+        self.details = torch.zeros(size, 1, resolution, resolution, dtype=torch.bool)
         self.filled = 0
         self.cursor = 0
 
     def put(self, view: RenderedView) -> None:
         i = self.cursor
-        self.z[i], self.c[i], self.rgb[i], self.depth[i], self.coverage[i] = \
-            view.z, view.c, view.rgb, view.depth, view.coverage
+        for key in POOL_FIELDS:
+            getattr(self, key)[i] = getattr(view, key)
         self.cursor = (self.cursor + 1) % self.size
         self.filled = min(self.filled + 1, self.size)
 
     def sample(self, batch: int, generator: torch.Generator) -> ViewBatch:
         idx = torch.randint(0, self.filled, (batch,), generator=generator)
         return ViewBatch(self.z[idx], self.c[idx], self.rgb[idx].float() / 127.5 - 1, self.depth[idx].float(),
-                         self.coverage[idx].float() / 255)
+                         self.coverage[idx].float() / 255, self.details[idx].float())
 
     def state(self) -> dict[str, torch.Tensor]:
-        return {"z": self.z, "c": self.c, "rgb": self.rgb, "depth": self.depth, "coverage": self.coverage,
-                "counters": torch.tensor([self.filled, self.cursor])}
+        counters = torch.tensor([self.filled, self.cursor])
+        return {**{key: getattr(self, key) for key in POOL_FIELDS}, "counters": counters}
 
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
-        for key in ("z", "c", "rgb", "depth", "coverage"):
+        for key in POOL_FIELDS:
             getattr(self, key).copy_(state[key])
         self.filled, self.cursor = (int(v) for v in state["counters"])
 

@@ -4,7 +4,8 @@ The subject latent z is the generator's z, so every training view has a known la
 the ground truth directly (no discriminator), which converges far faster on a CPU than adversarial training:
 
 - images: L1 of the final image and of the raw neural render against the true view, both in [-1, 1], and of
-  the final image within 2 px of the true silhouette (weighted on top, where most of the error lies);
+  the final image within 2 px of the true silhouette and on the true eyes, lips and brows (each weighted on top:
+  where most of the error lies, and the small details a whole-image mean gives little gradient);
 - silhouette and depth: L1 of the accumulated opacity against the true mask, and of the rendered depth against
   the true depth on the foreground, both at the neural rendering resolution;
 - 3D, on fresh subjects every step (cheap, so far more latents than the view pool holds): binary cross-entropy
@@ -46,7 +47,9 @@ from invert3d.settings import check_fields, describe, setting
 from invert3d.training.data import PICKS, DataSpec, DataStream, PointBatch, ViewPool, downsample_targets, \
     step_generator
 
-STATE_FORMAT = 3  # train_state.pt layout; 2 named the architecture by preset, 1 held 1-sample-per-pixel views
+# train_state.pt layout; 3's pool had no detail masks, 2 named the architecture by preset, 1 held 1-sample-per-pixel
+# views
+STATE_FORMAT = 4
 SLAB = 0.02  # thickness (world units) whose opacity the 3D occupancy loss supervises
 BUDGET_FIELDS = ("minutes", "max_steps")  # may change when a run is resumed (to extend it)
 
@@ -86,6 +89,7 @@ class TrainConfig:
     points: int = setting(1024, ge=2)  # 3D samples per subject per step
     w_image: float = setting(1.0, ge=0)
     w_silhouette: float = setting(0.0, ge=0)  # L1 of the image within 2 px of the true silhouette, on top of w_image
+    w_details: float = setting(0.0, ge=0)  # L1 of the image on the true eyes, lips and brows, on top of w_image
     w_raw: float = setting(1.0, ge=0)
     w_mask: float = setting(1.0, ge=0)
     w_depth: float = setting(2.0, ge=0)
@@ -117,6 +121,7 @@ def _losses(G: TriPlaneGenerator, cfg: TrainConfig, pool: ViewPool, pts: PointBa
     losses = {
         "image": error.mean(),
         "silhouette": (error * band).sum() / (3 * band.sum().clamp_min(1)),
+        "details": (error * view.details).sum() / (3 * view.details.sum().clamp_min(1)),
         "raw": (out["image_raw"] - rgb_lo).abs().mean(),
         "mask": (out["image_mask"] - mask_lo).abs().mean(),
         "depth": ((out["image_depth"] - depth_lo).abs() * fg).sum() / fg.sum().clamp_min(1),
@@ -145,8 +150,8 @@ def _param_groups(G: TriPlaneGenerator, cfg: TrainConfig) -> list[dict]:
 
 
 def _weights(cfg: TrainConfig) -> dict[str, float]:
-    return {"image": cfg.w_image, "silhouette": cfg.w_silhouette, "raw": cfg.w_raw, "mask": cfg.w_mask, "depth": cfg.w_depth,
-            "occupancy": cfg.w_occupancy, "colour": cfg.w_colour}
+    return {"image": cfg.w_image, "silhouette": cfg.w_silhouette, "details": cfg.w_details, "raw": cfg.w_raw,
+            "mask": cfg.w_mask, "depth": cfg.w_depth, "occupancy": cfg.w_occupancy, "colour": cfg.w_colour}
 
 
 def _progress(cfg: TrainConfig, step: int, elapsed: float) -> float:
