@@ -61,8 +61,8 @@ def _shade_rays(field: HeadField, origins: torch.Tensor, directions: torch.Tenso
 def pixel_surface_points(label: torch.Tensor, depth: torch.Tensor, coverage: torch.Tensor
                          ) -> tuple[torch.Tensor, torch.Tensor]:
     """Where each pixel's centre ray meets the surface, from a render's ray distances ``depth`` [H, W] and coverage
-    [H, W] at camera ``label`` [25] -> points [H * W, 3] (world; the camera's origin off the head) and hit [H * W]
-    bool (coverage > 0.5)."""
+    [H, W] at camera ``label`` [25] -> points [H * W, 3] (world; the camera centre where nothing is hit) and hit
+    [H * W] bool (coverage > 0.5)."""
     cam2world, intrinsics = split_label(label.reshape(1, 25).float())
     origins, directions = camera_rays(cam2world, intrinsics, depth.shape[-1])
     hit = coverage.reshape(-1) > 0.5
