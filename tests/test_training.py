@@ -76,6 +76,7 @@ def test_detail_masks_mark_both_eyes_and_the_lips():
     assert (cols < 31).sum() > 3 and (cols > 32).sum() > 3
     head_rows = torch.nonzero(head.any(dim=1)).squeeze(1)
     assert (rows > (head_rows.min() + head_rows.max()) / 2).sum() > 3
+    assert not render_view(torch.zeros(37), 0.0, 0.0, 64, details=False).details.any()  # w_details 0: not traced
 
 
 def test_a_state_from_an_older_trainer_is_refused(tmp_path):

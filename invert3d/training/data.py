@@ -43,6 +43,7 @@ class DataSpec:
     subjects_per_step: int  # fresh subjects of the 3D supervision
     points: int  # per subject
     refresh_every: int = 1  # steps between pool refreshes (the views cost most of the data's time)
+    details: bool = True  # whether views carry their detail masks (only the w_details term reads them)
 
 
 @dataclass
@@ -92,23 +93,25 @@ def step_generator(seed: int, step: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(((seed * 1_000_003 + step) * 8 + stream) % (2 ** 63))
 
 
-def render_view(z: torch.Tensor, yaw: float, pitch: float, resolution: int) -> RenderedView:
-    """The antialiased truth view of subject z [LATENT_DIM] from (yaw, pitch) at ``resolution``^2."""
+def render_view(z: torch.Tensor, yaw: float, pitch: float, resolution: int, details: bool = True) -> RenderedView:
+    """The antialiased truth view of subject z [LATENT_DIM] from (yaw, pitch) at ``resolution``^2; its detail
+    mask is left empty without ``details``."""
     label = pose_label(yaw, pitch)
     field = HeadField(subject_from_latent(z))
     r = render_subject(field, label, resolution)
-    points, hit = pixel_surface_points(label, r.depth, r.mask)
-    details = torch.zeros_like(hit)
-    details[hit] = field.detail_mask(points[hit])
+    mask = torch.zeros(r.mask.numel(), dtype=torch.bool)
+    if details:
+        points, hit = pixel_surface_points(label, r.depth, r.mask)
+        mask[hit] = field.detail_mask(points[hit])
     return RenderedView(z, label, unit_to_uint8(r.rgb), r.depth.half(), unit_to_uint8(r.mask),
-                        details.reshape(r.mask.shape))
+                        mask.reshape(r.mask.shape))
 
 
 def _random_view(spec: DataSpec, g: torch.Generator) -> RenderedView:
     z = torch.randn(LATENT_DIM, generator=g)
     yaw = float((torch.rand((), generator=g) * 2 - 1) * spec.yaw_range)
     pitch = float((torch.rand((), generator=g) * 2 - 1) * spec.pitch_range)
-    return render_view(z, yaw, pitch, spec.resolution)
+    return render_view(z, yaw, pitch, spec.resolution, spec.details)
 
 
 def subject_points(z: torch.Tensor, count: int, generator: torch.Generator, surface_jitter: float = 0.01,

@@ -195,7 +195,7 @@ def _truncate_log(path: Path, step: int) -> None:
 
 def _data_spec(cfg: TrainConfig, resolution: int) -> DataSpec:
     return DataSpec(cfg.seed, resolution, cfg.yaw_range, cfg.pitch_range, cfg.refresh_per_step, cfg.batch,
-                    cfg.points, cfg.refresh_every)
+                    cfg.points, cfg.refresh_every, details=cfg.w_details > 0)
 
 
 def train(cfg: TrainConfig, out: Path, device: torch.device | str = "cpu", workers: int = 0) -> Path:
