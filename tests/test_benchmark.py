@@ -17,7 +17,7 @@ from invert3d.benchmark.plots import _sweep_points, sweep_plot
 def test_smoke_suite_scores_methods_against_truth(tmp_path):
     out = tmp_path / "bench"
     cmd = [sys.executable, "-m", "invert3d", "bench", "--suite", "smoke", "--methods", "pti,hfgi3d", "--curve-every",
-           "30", "--out", str(out)]
+           "20", "--out", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stderr
     report = json.loads((out / "results.json").read_text())
@@ -32,10 +32,10 @@ def test_smoke_suite_scores_methods_against_truth(tmp_path):
         assert m["novel_mask_iou"] > 0.8 and m["novel_depth_err"] < 0.05 and 0 < m["chamfer"] < 0.05
         # The decal region: scored in the views that show it, and harder than the head as a whole.
         assert 5 < m["novel_decal_psnr"] < m["novel_psnr"] and 0 < m["novel_decal_lpips"] < 1
-    # Quality curves of the final optimization (60 steps in the smoke suite): the start, every 30 steps.
+    # Quality curves of the final optimization (40 steps in the smoke suite): the start, every 20 steps.
     for method in ("pti", "hfgi3d"):
         curve = report["curves"]["s003_yaw+0.25_pitch+0.00"][method]
-        assert [r["step"] for r in curve] == [0, 30, 60]
+        assert [r["step"] for r in curve] == [0, 20, 40]
         assert curve[-1]["input_psnr"] > curve[0]["input_psnr"]  # tuning fits the photo
         final = [r for r in report["records"] if r["method"] == method and r["view"] == "input"][0]
         assert abs(curve[-1]["input_psnr"] - final["psnr"]) < 0.1  # the same model as the result (uint8 vs float)
@@ -43,6 +43,12 @@ def test_smoke_suite_scores_methods_against_truth(tmp_path):
     table = (out / "table.md").read_text()
     assert "| pti |" in table and "| hfgi3d |" in table and "Chamfer" in table and "Decal PSNR" in table
     assert (out / "subjects" / "s003_yaw+0.25_pitch+0.00" / "truth_geometry.npz").is_file()
+    # hfgi3d started from PTI's pivot (the same stage-1 inputs), and its time still counts that stage.
+    runs = out / "runs" / "s003_yaw+0.25_pitch+0.00"
+    pivot = [(runs / m / "stages" / "coarse.safetensors").read_bytes() for m in ("pti", "hfgi3d")]
+    assert pivot[0] == pivot[1]
+    seconds = [json.loads((runs / m / "summary.json").read_text())["seconds"]["coarse"] for m in ("pti", "hfgi3d")]
+    assert seconds[0] == seconds[1] > 0
     sheet = np.asarray(Image.open(next((out / "sheets").glob("*.png"))))
     assert sheet.shape[0] == 3 * 128  # truth, pti, hfgi3d rows
     # Resuming reuses the finished runs: a second call (one method, to keep the test short) only re-scores.
@@ -84,6 +90,16 @@ def test_method_names_map_to_settings():
             method_config("default", bad)
 
 
+def test_runs_share_stage1_only_when_its_inputs_match():
+    from invert3d.pipeline.stages import stage1_inputs
+
+    hfgi3d = stage1_inputs(method_config("default", "hfgi3d"))
+    assert stage1_inputs(method_config("default", "pti")) == hfgi3d
+    assert stage1_inputs(method_config("default", "hfgi3d/tuning.steps=10/pseudo-weight=1")) == hfgi3d
+    for other in ("hfgi3d/coarse.steps=100", "pti/loss.lpips=0.1", "hfgi3d/seed=1", "hfgi3d/coarse.space=w+"):
+        assert stage1_inputs(method_config("default", other)) != hfgi3d, other
+
+
 def test_sweep_plot_groups_settings_around_the_default(tmp_path):
     methods = ["pti", "hfgi3d", "hfgi3d/theta=0.4", "hfgi3d/theta=0.1", "hfgi3d/gaussian", "hfgi3d/no-visible",
                "hfgi3d/pseudo-weight=1", "hfgi3d/pseudo-weight=0.1"]
@@ -107,7 +123,9 @@ def test_edit_suite_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch):
     monkeypatch.setitem(SUITES, "edit", (Case(1, "tattoo", 0.25),))
     monkeypatch.setattr(edits, "ATTRIBUTES", ("skin_tone",))
     monkeypatch.setattr(edits, "STRENGTHS", (2.0,))
-    tiny = ["coarse.steps=8", "pseudo.occluded.steps=4", "tuning.steps=8", "orbit_frames=4"]
+    monkeypatch.setattr(edits, "SAMPLES", 4000)
+    tiny = ["coarse.steps=8", "pseudo.occluded.steps=4", "tuning.steps=8", "orbit_frames=4", "mesh_resolution=32",
+            "pseudo.yaw_steps=3", "pseudo.pitch_steps=1"]
     out = tmp_path / "edit"
     report = edits.run_edit_suite(load_generator, ["hfgi3d"], out, checkpoint_identity(), echo=lambda _: None,
                                   settings=tiny)

@@ -8,7 +8,7 @@ directions`` learns them: for the embedded model, its shipped directions), rende
 the truth's novel views: PSNR / LPIPS of the edited result against the true edit, of the unedited result against
 the true edit (the baseline an edit must beat), of the unedited result against the unedited truth (fidelity), and
 PSNR inside the tattoo of the true edit (does it survive); the change achieved and the other attributes' change,
-read off the latent by a least-squares readout of every label from w (20,000 samples), in sd; seconds of
+read off the latent by a least-squares readout of every label from w (``SAMPLES`` latents), in sd; seconds of
 ``invert3d edit`` itself (plain directions: an edited result folder written, views, orbit and mesh).
 
 Texture edits: the plain subject's inversion, given the tattooed photo as its painted copy (``invert3d edit
@@ -47,11 +47,12 @@ ATTRIBUTES = ("skin_tone", "hair_tone", "skull_width", "hair_volume")  # rendere
 STRENGTHS = (-1.5, 1.5)  # sd of the attribute
 NEAR_YAW = 0.3  # rad: the views a texture edit's paint must be legible in
 STRIP_VIEWS = 5  # novel views per row of a strip (the truth's first pitch row)
+SAMPLES = 20_000  # latents the directions are learnt from (as the shipped ones are), and the readout's
 
 
 def _readout(G) -> tuple[torch.Tensor, torch.Tensor]:
     """Least-squares readout of every label from w: (weights [w_dim + 1, K], label sd [K])."""
-    w, labels, _ = synthetic_samples(G, 20_000, seed=1)
+    w, labels, _ = synthetic_samples(G, SAMPLES, seed=1)
     x = torch.cat([w, torch.ones(len(w), 1)], dim=1).double()
     return torch.linalg.lstsq(x, labels.double()).solution.float(), labels.std(0)
 
@@ -103,7 +104,7 @@ def run_edit_suite(G_factory, methods: list[str], out: Path, checkpoint: dict[st
     if not is_synthetic_world_model(G):
         raise Invert3dError("the edit suite needs a generator of the synthetic world: only there is the true "
                             "edit known")
-    directions = learn_directions(*synthetic_samples(G, 20_000, seed=0))  # as the shipped ones are learnt
+    directions = learn_directions(*synthetic_samples(G, SAMPLES, seed=0))
     readout, label_sd = _readout(G)
     rows, strips, texture_rows = [], {name: [] for name in ATTRIBUTES}, []
     for case in SUITES["edit"]:

@@ -14,14 +14,16 @@ from invert3d.benchmark.methods import method_config
 from invert3d.benchmark.plots import sweep_plot, tradeoff_plot
 from invert3d.benchmark.suites import SUITES, Case
 from invert3d.cameras import load_label
+from invert3d.config import InversionConfig
 from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.geometry import read_ply
 from invert3d.media import image_grid, load_photo, save_png
 from invert3d.metrics import chamfer_distance
 from invert3d.pipeline.evaluate import SCORE_KEYS, TruthGeometry, ViewScore, mean_scores, score_subject, truth_geometry
-from invert3d.pipeline.invert import invert_photo, run_config
+from invert3d.pipeline.invert import invert_photo, prepare_folder, run_config
 from invert3d.pipeline.layout import ResultFolder
+from invert3d.pipeline.stages import seed_stages, stage1_inputs
 from invert3d.synthetic.decals import text_image
 from invert3d.synthetic.kinds import PROCEDURAL_KINDS
 from invert3d.synthetic.subject import make_subject, write_subject
@@ -86,16 +88,17 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
         camera = load_label(subject / "input_camera.json")
         photo = load_photo(subject / "input.png", G.img_resolution)
         true_mesh = read_ply(subject / "mesh.ply")
-        renders = {}
+        renders, finished = {}, []
         for method in methods:
             cfg = method_config(suite, method, settings)
             run_dir = out / "runs" / case.name / method.replace("/", "_")
             G = G_factory()
             curve = (QualityCurve(run_dir / CURVE_FILE, photo, camera, subject / "truth", curve_every)
                      if curve_every else None)
-            summary = invert_photo(G, photo, camera, cfg, run_dir, run_config(cfg, subject / "input.png", camera,
-                                                                               checkpoint, G), quiet=True,
-                                   snapshot=curve)
+            config = run_config(cfg, subject / "input.png", camera, checkpoint, G)
+            _share_stage1(ResultFolder(run_dir), config, cfg, finished)
+            summary = invert_photo(G, photo, camera, cfg, run_dir, config, quiet=True, snapshot=curve)
+            finished.append((cfg, ResultFolder(run_dir)))
             if (run_dir / CURVE_FILE).is_file():
                 curves.setdefault(case.name, {})[method] = read_curve(run_dir / CURVE_FILE)
             run = ResultFolder(run_dir)
@@ -123,6 +126,16 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
         tradeoff_plot(curves, out / "tradeoff.png")
     sweep_plot(means, out / "sweeps.png")
     return report
+
+
+def _share_stage1(folder: ResultFolder, config: dict, cfg: InversionConfig,
+                  finished: list[tuple[InversionConfig, ResultFolder]]) -> None:
+    """Start a fresh run folder from the stage-1 latent of a finished run of the same case whose stage 1 had the
+    same inputs (PTI's pivot is hfgi3d's coarse latent): the same bytes, computed once. The copied stage keeps
+    its seconds, so the run's time is still that of a run alone."""
+    donor = next((run for other, run in finished if stage1_inputs(other) == stage1_inputs(cfg)), None)
+    if donor is not None and not prepare_folder(folder, config) and not (folder.stages / "progress.json").is_file():
+        seed_stages(donor, folder, ("coarse",))
 
 
 def _invert_on_ray(suite: str, methods: list[str], out: Path, resolution: int, settings, ray: dict, echo) -> None:

@@ -52,9 +52,9 @@ def suite_config(suite: str, method: str) -> InversionConfig:
     """The inversion settings a suite runs ``method`` with (the same budgets for every method)."""
     cfg = preset(SUITE_PRESET[suite], method)
     if suite == "smoke":
-        cfg = replace(cfg, coarse=replace(cfg.coarse, steps=60),
-                      pseudo=replace(cfg.pseudo, occluded=replace(cfg.pseudo.occluded, steps=30)),
-                      tuning=replace(cfg.tuning, steps=60), orbit_frames=24)
+        cfg = replace(cfg, coarse=replace(cfg.coarse, steps=40),
+                      pseudo=replace(cfg.pseudo, occluded=replace(cfg.pseudo.occluded, steps=20)),
+                      tuning=replace(cfg.tuning, steps=40), orbit_frames=24)
     if suite in ("default", "sweep", "edit"):
         cfg = replace(cfg, orbit_frames=24)  # the orbit video is not scored
     return cfg

@@ -9,35 +9,15 @@ and 2 (``summary.json`` of the source lists their seconds); the rest is a full r
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 from invert3d.checkpoints import checkpoint_identity, load_generator
 from invert3d.config import InversionConfig
 from invert3d.errors import Invert3dError
-from invert3d.files import atomic_file
 from invert3d.media import load_photo
 from invert3d.pipeline.invert import invert_photo, prepare_folder, run_config
 from invert3d.pipeline.layout import ResultFolder
-
-KEPT_STAGES = {"coarse": ("coarse.safetensors",), "geometry": ("coarse_mesh.npz", "geometry.json")}
-
-
-def _seed_stages(source: ResultFolder, out: ResultFolder) -> None:
-    """Copy the source's finished stages 1-2 into the new folder's stage cache and mark them done there."""
-    progress = json.loads((source.stages / "progress.json").read_text())
-    out.stages.mkdir(parents=True, exist_ok=True)
-    kept = {"seconds": {}, "peak_memory_mb": {}}
-    for stage, files in KEPT_STAGES.items():
-        if stage not in progress["seconds"]:
-            continue
-        for name in files:
-            shutil.copyfile(source.stages / name, out.stages / name)
-        kept["seconds"][stage] = progress["seconds"][stage]
-        kept["peak_memory_mb"][stage] = progress["peak_memory_mb"].get(stage)
-    with atomic_file(out.stages / "progress.json") as tmp:
-        tmp.write_text(json.dumps(kept, indent=2))
+from invert3d.pipeline.stages import seed_stages
 
 
 def edit_texture(result: Path, edited: Path, out: Path, device: str = "cpu", quiet: bool = False) -> dict:
@@ -55,5 +35,5 @@ def edit_texture(result: Path, edited: Path, out: Path, device: str = "cpu", qui
     camera = source.input_camera()
     run = {**run_config(cfg, edited, camera, checkpoint_identity(checkpoint), G), "texture_edit_of": str(result)}
     if not prepare_folder(target, run) and not (target.stages / "progress.json").is_file():
-        _seed_stages(source, target)
+        seed_stages(source, target, ("coarse", "geometry"))
     return invert_photo(G, photo, camera, cfg, out, run, quiet=quiet)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from invert3d.runtime import peak_memory_mb
 from invert3d.scene import Scene, density_mesh, density_volume
 
 DENSITY_GRID = 64  # grid points per axis of the --density-reg target
+STAGE_FILES = {"coarse": ("coarse.safetensors",), "geometry": ("coarse_mesh.npz", "geometry.json")}  # seedable
 
 
 @dataclass
@@ -97,6 +99,30 @@ def _save_mesh(path: Path, mesh: Mesh) -> None:
 def _load_mesh(path: Path) -> Mesh:
     with np.load(path) as data:
         return Mesh(data["vertices"], data["faces"])
+
+
+def stage1_inputs(cfg: InversionConfig) -> tuple:
+    """What stage 1's latent depends on besides the generator, the photo and its camera: runs whose configs give
+    equal tuples share it, whatever their method or later stages."""
+    return cfg.coarse, cfg.loss, cfg.seed
+
+
+def seed_stages(source: ResultFolder, out: ResultFolder, stages: tuple[str, ...]) -> None:
+    """Copy ``source``'s finished ``stages`` (keys of ``STAGE_FILES``) into ``out``'s fresh stage cache, marked
+    done there with the source's seconds and peak memory, so that ``run_stages`` on ``out`` starts after them and
+    its summary still counts what they cost."""
+    progress = json.loads((source.stages / "progress.json").read_text())
+    out.stages.mkdir(parents=True, exist_ok=True)
+    kept: dict[str, dict] = {"seconds": {}, "peak_memory_mb": {}}
+    for stage in stages:
+        if stage not in progress["seconds"]:
+            continue
+        for name in STAGE_FILES[stage]:
+            shutil.copyfile(source.stages / name, out.stages / name)
+        kept["seconds"][stage] = progress["seconds"][stage]
+        kept["peak_memory_mb"][stage] = progress["peak_memory_mb"].get(stage)
+    with atomic_file(out.stages / "progress.json") as tmp:
+        tmp.write_text(json.dumps(kept, indent=2))
 
 
 def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, cfg: InversionConfig,
