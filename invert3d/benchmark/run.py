@@ -95,13 +95,12 @@ def run_suite(G_factory, suite: str, methods: list[str], out: Path, checkpoint: 
             G = G_factory()
             curve = (QualityCurve(run_dir / CURVE_FILE, photo, camera, subject / "truth", curve_every)
                      if curve_every else None)
-            config = run_config(cfg, subject / "input.png", camera, checkpoint, G)
-            _share_stage1(ResultFolder(run_dir), config, cfg, finished)
+            config, run = run_config(cfg, subject / "input.png", camera, checkpoint, G), ResultFolder(run_dir)
+            _share_stage1(run, config, cfg, finished)
             summary = invert_photo(G, photo, camera, cfg, run_dir, config, quiet=True, snapshot=curve)
-            finished.append((cfg, ResultFolder(run_dir)))
+            finished.append((cfg, run))
             if (run_dir / CURVE_FILE).is_file():
                 curves.setdefault(case.name, {})[method] = read_curve(run_dir / CURVE_FILE)
-            run = ResultFolder(run_dir)
             scores = score_subject(run.open(), subject, geometry)
             renders[method] = scores.novel
             chamfer = chamfer_distance(read_ply(run.mesh), true_mesh)
@@ -134,7 +133,7 @@ def _share_stage1(folder: ResultFolder, config: dict, cfg: InversionConfig,
     same inputs (PTI's pivot is hfgi3d's coarse latent): the same bytes, computed once. The copied stage keeps
     its seconds, so the run's time is still that of a run alone."""
     donor = next((run for other, run in finished if stage1_inputs(other) == stage1_inputs(cfg)), None)
-    if donor is not None and not prepare_folder(folder, config) and not (folder.stages / "progress.json").is_file():
+    if donor is not None and not prepare_folder(folder, config):
         seed_stages(donor, folder, ("coarse",))
 
 

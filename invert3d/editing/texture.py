@@ -34,6 +34,6 @@ def edit_texture(result: Path, edited: Path, out: Path, device: str = "cpu", qui
     photo = load_photo(edited, G.img_resolution)
     camera = source.input_camera()
     run = {**run_config(cfg, edited, camera, checkpoint_identity(checkpoint), G), "texture_edit_of": str(result)}
-    if not prepare_folder(target, run) and not (target.stages / "progress.json").is_file():
+    if not prepare_folder(target, run):
         seed_stages(source, target, ("coarse", "geometry"))
     return invert_photo(G, photo, camera, cfg, out, run, quiet=quiet)

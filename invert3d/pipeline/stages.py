@@ -108,9 +108,11 @@ def stage1_inputs(cfg: InversionConfig) -> tuple:
 
 
 def seed_stages(source: ResultFolder, out: ResultFolder, stages: tuple[str, ...]) -> None:
-    """Copy ``source``'s finished ``stages`` (keys of ``STAGE_FILES``) into ``out``'s fresh stage cache, marked
-    done there with the source's seconds and peak memory, so that ``run_stages`` on ``out`` starts after them and
-    its summary still counts what they cost."""
+    """Copy ``source``'s finished ``stages`` (keys of ``STAGE_FILES``) into ``out``'s stage cache, marked done
+    there with the source's seconds and peak memory, so that ``run_stages`` on ``out`` starts after them and its
+    summary still counts what they cost. A cache that has begun (an interrupted run of ``out``) is left as it is."""
+    if (out.stages / "progress.json").is_file():
+        return
     progress = json.loads((source.stages / "progress.json").read_text())
     out.stages.mkdir(parents=True, exist_ok=True)
     kept: dict[str, dict] = {"seconds": {}, "peak_memory_mb": {}}
