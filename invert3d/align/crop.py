@@ -24,14 +24,14 @@ BFM_POINTS = np.array([
 RESCALE = 300.0  # EG3D: the photo is resized by RESCALE / s ...
 CENTRE_CROP = 700.0  # ... and the central 700² of the window around t becomes the output
 # Where the crops EG3D's FFHQ model was trained on sit against this fit of MTCNN's points: their centre is
-# (-0.054 s, -0.039 s) from t (image axes, y down; s as below), i.e. 11.0 / 12.8 px left and 8.3 / 8.7 px up in the
-# two labelled 512² crops of ../shared/fixtures/photos (one frontal, one turned 26°: the same offset, so a
-# convention of the landmarks those crops were cut from, not noise). Fitted on one crop, the other lands within
-# 1.8 px. Without it our crops sit ~12 px off the crops the generator knows. It is added in the photo's axes, not
-# turned with a levelled crop: MTCNN regresses its points in an upright box, and on scikit-image's astronaut
-# turned by 15 / -20 degrees the levelled crop lands 1.4 / 2.2 px (mean) from the upright photo's this way and
-# 2.5 / 3.1 px with the shift turned.
-FFHQ_CENTRE_SHIFT = np.array([-0.0542, -0.0387])
+# (-0.018 s, -0.004 s) from t (image axes of an upright face, y down; s as below), i.e. 3.5 / 4.5 px left and
+# 1.2 / 0.5 px up in the two labelled 512² crops of ../shared/fixtures/photos (one frontal, one turned 26°).
+# Fitted on one crop, the other lands within 1 px. (An earlier copy of those fixtures sat 8 px further up and
+# left and gave (-0.054 s, -0.039 s); the crops there now are the reference.) It turns with a levelled crop, so
+# a turned photo gives the upright photo's crop: on scikit-image's astronaut turned by 15 / -20 degrees the
+# levelled crop lands 0.8 / 0.7 px (mean, of 256) from the upright photo's, against 1.0 / 1.1 px with the shift
+# kept in the photo's axes.
+FFHQ_CENTRE_SHIFT = np.array([-0.0180, -0.0037])
 
 
 def fit_scale_translation(points: np.ndarray, height: int) -> tuple[np.ndarray, float]:
@@ -56,8 +56,8 @@ def crop_transform(points: np.ndarray, height: int, size: int, roll: float = 0.0
     t, s = fit_scale_translation(points, height)
     scale = RESCALE * size / (CENTRE_CROP * s)  # output px per input px
     centre = np.array([t[0] - 0.5, height - t[1] - 0.5])  # EG3D's window centre in pixel-centre coordinates
-    centre = centre + FFHQ_CENTRE_SHIFT * s
     c, si = np.cos(roll), np.sin(roll)
+    centre = centre + np.array([[c, -si], [si, c]]) @ FFHQ_CENTRE_SHIFT * s  # the shift turns with the crop
     linear = scale * np.array([[c, si], [-si, c]])
     offset = (size - 1) / 2 - linear @ centre
     return np.concatenate([linear, offset[:, None]], axis=1)
