@@ -88,6 +88,7 @@ def _status(driver) -> str:
     return driver.find_element(By.ID, "status").text
 
 
+@pytest.mark.end_to_end
 def test_upload_invert_view_and_edit_in_a_browser(page, photos_dir, tmp_path):
     driver, root = page
     photo = tmp_path / "portrait.png"  # a real face, no camera beside it: the app aligns it

@@ -33,6 +33,7 @@ def test_an_upload_that_is_not_a_photo_is_refused(tmp_path):
         session.prepare(fake, tmp_path / "work", load_generator())
 
 
+@pytest.mark.end_to_end
 def test_stop_then_invert_again_resumes_and_finishes(tmp_path):
     G = load_generator()
     photo = tmp_path / "crop.png"

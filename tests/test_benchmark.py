@@ -14,6 +14,7 @@ from invert3d.benchmark import SUITES, method_config
 from invert3d.benchmark.plots import _sweep_points, sweep_plot
 
 
+@pytest.mark.end_to_end
 def test_smoke_suite_scores_methods_against_truth(tmp_path):
     out = tmp_path / "bench"
     cmd = [sys.executable, "-m", "invert3d", "bench", "--suite", "smoke", "--methods", "pti,hfgi3d", "--curve-every",
@@ -113,6 +114,7 @@ def test_sweep_plot_groups_settings_around_the_default(tmp_path):
     assert not (tmp_path / "none.png").exists()
 
 
+@pytest.mark.end_to_end
 def test_edit_suite_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch):
     """One subject, one attribute, one strength, a few steps: every output of the edit suite, and edits that
     move what they are asked to move and nothing else."""

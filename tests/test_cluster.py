@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("ray")
+pytestmark = pytest.mark.end_to_end  # Ray clusters start in a fresh process each: minutes
 
 TINY = ["--preset", "fast", "--set", "coarse.steps=6", "--set", "pseudo.occluded.steps=3", "--set", "tuning.steps=6",
         "--set", "orbit_frames=4", "--set", "mesh_resolution=32"]

@@ -98,6 +98,7 @@ def test_directions_cli_on_the_embedded_model(embedded_directions):
     assert card["attributes"]["hair_tone"]["held_out_accuracy"] > 0.9
 
 
+@pytest.mark.end_to_end
 def test_edit_writes_an_edited_result_that_render_accepts(embedded_directions, tmp_path):
     from tests.test_pipeline import _invert, tiny
     from invert3d.synthetic.subject import make_subject, write_subject

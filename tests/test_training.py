@@ -39,6 +39,7 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
         train(dataclasses.replace(TINY, lr=1e-4), tmp_path / "run")
 
 
+@pytest.mark.end_to_end
 def test_a_short_run_reduces_the_loss(tmp_path):
     cfg = dataclasses.replace(TINY, max_steps=25, batch=2, pool_size=6, warmup_views=6, lr=3e-3)
     train(cfg, tmp_path / "run")
