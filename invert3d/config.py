@@ -144,6 +144,12 @@ class TuningConfig:
     # The lr is in the planes' feature units, per texel: it does not scale with the image size, but a 256^2
     # triplane (FFHQ 512) has 16x the texels of ours, each seen by fewer rays.
     planes_lr: float = setting(0.1, ge=0)
+    # Times the pseudo views are rebuilt during tuning, at evenly spaced steps, on the geometry being tuned: its
+    # density meshed again, the photo warped through that mesh, blended with the same occluded part. The coarse
+    # mesh's relief errors become parallax in the visible part (docs/benchmark.md 2b); the tuned geometry fits
+    # the photo better. A rebuild costs a mesh and a warp (~3 s on two cores at 128^2). 0: built once (eq. 5),
+    # kept: 1 and 3 rebuilds moved the sweep suite's novel views by +0.01 / -0.01 dB (docs/benchmark.md 2e).
+    pseudo_rebuilds: int = setting(0, ge=0, le=100)
     # Render the tuning views with the ray samples the results are viewed and scored with (no stratified jitter,
     # deterministic importance samples) instead of random ones. Off: it measured +0.05 dB input / +0.04 dB novel
     # on the sweep suite, within what three subjects tell apart, with worse LPIPS on one of them.

@@ -68,6 +68,8 @@ def test_smoke_suite_scores_methods_against_truth(tmp_path):
 def test_method_names_map_to_settings():
     # The sweep suite's subjects and budgets are the default suite's, so its plain-hfgi3d runs can be shared.
     assert set(SUITES["sweep"]) < set(SUITES["default"])
+    assert set(SUITES["sweep"]) | set(SUITES["held-out"]) == set(SUITES["default"])
+    assert not set(SUITES["sweep"]) & set(SUITES["held-out"])
     assert method_config("sweep", "hfgi3d") == method_config("default", "hfgi3d")
     assert method_config("default", "hfgi3d/theta=0.4").pseudo.theta == 0.4
     views = method_config("default", "hfgi3d/views=5x1").pseudo

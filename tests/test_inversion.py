@@ -12,7 +12,7 @@ from invert3d.generator import TriPlaneGenerator, preset
 from invert3d.inversion.losses import ReconstructionLoss
 from invert3d.inversion.progress import StageCheckpoint
 from invert3d.inversion.projection import lr_schedule, project
-from invert3d.inversion.tuning import PseudoTargets, param_groups, tune, visible_weights
+from invert3d.inversion.tuning import PseudoTargets, param_groups, rebuild_steps, tune, visible_weights
 from invert3d.pseudo_views import PseudoViews
 
 L2 = LossConfig(l2=1.0, lpips=0.0)  # LPIPS is tested on its own; plain L2 keeps these fast
@@ -100,6 +100,51 @@ def test_tuning_with_pseudo_views_fits_the_photo_and_resumes_exactly(generator, 
     G_b = fresh()
     torch.manual_seed(123)  # the checkpoint restores the RNG state too
     ws_resumed = tune(G_b, ws0, image, cam, cfg, loss_fn, pseudo=pseudo, seed=2, checkpoint=ck)
+    assert torch.allclose(ws_resumed, ws_full, atol=1e-6)
+    for p, q in zip(G_b.parameters(), G_full.parameters()):
+        assert torch.allclose(p, q, atol=1e-6)
+
+
+def test_pseudo_views_are_rebuilt_at_evenly_spaced_steps_and_travel_in_the_checkpoint(generator, target, tmp_path):
+    """Two rebuilds in 6 steps happen before steps 2 and 4, on the scene being tuned; the rebuilt views are the
+    ones trained on, and a run stopped after them resumes to the uninterrupted result."""
+    image, cam = target
+    ws0 = generator.mapping(torch.zeros(1, generator.z_dim), cam[None])
+    pseudo = _pseudo(generator, cam)
+    cfg = TuningConfig(steps=6, lr=1e-3, pseudo_rebuilds=2)
+    assert rebuild_steps(cfg) == {2, 4} and rebuild_steps(replace(cfg, pseudo_rebuilds=0)) == set()
+    seen = []
+
+    def rebuild(scene):  # the views flipped upside down: a target the tuning must see to be affected by
+        seen.append(scene.ws.clone())
+        return replace(pseudo, target=pseudo.target.flip(-2))
+
+    def run(rebuild, checkpoint=None, seed=7):
+        G = TriPlaneGenerator(generator.cfg)
+        G.load_state_dict(generator.state_dict())
+        torch.manual_seed(seed)
+        return G, tune(G, ws0, image, cam, cfg, ReconstructionLoss(L2), pseudo=pseudo, seed=2, rebuild=rebuild,
+                       checkpoint=checkpoint)
+
+    G_full, ws_full = run(rebuild)
+    assert len(seen) == 2 and not torch.equal(seen[0], seen[1])  # each time the latent as tuned so far
+    _, ws_kept = run(lambda scene: None)  # None keeps the views: as without rebuilds
+    _, ws_plain = run(None)
+    assert torch.allclose(ws_kept, ws_plain) and not torch.allclose(ws_full, ws_plain)
+
+    class Killed(Exception):
+        pass
+
+    def rebuild_once(scene):  # the run is killed when its second rebuild begins, after step 4's checkpoint
+        if len(seen) == 3:
+            raise Killed
+        return rebuild(scene)
+
+    ck = StageCheckpoint(tmp_path / "tuning.ckpt", every_s=0.0)
+    with pytest.raises(Killed):
+        run(rebuild_once, ck)
+    assert ck.load()["step"] == 4 and "pseudo" in ck.load()  # the views rebuilt before step 2 travel with it
+    G_b, ws_resumed = run(rebuild, ck, seed=123)
     assert torch.allclose(ws_resumed, ws_full, atol=1e-6)
     for p, q in zip(G_b.parameters(), G_full.parameters()):
         assert torch.allclose(p, q, atol=1e-6)

@@ -2,13 +2,14 @@
 
 Each step renders the photo's camera and, with pseudo views, one pseudo camera drawn at random (one backbone
 pass, two rendered views). Without pseudo views this is PTI's single-view tuning; with a density target it is the
-appendix-D alternative (single view + density regularizer toward the coarse geometry).
+appendix-D alternative (single view + density regularizer toward the coarse geometry). With
+``TuningConfig.pseudo_rebuilds``, the pseudo views are rebuilt on the geometry being tuned at evenly spaced steps.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import asdict, dataclass
+from typing import Callable, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -87,6 +88,12 @@ def visible_weights(cameras: torch.Tensor, camera: torch.Tensor, falloff: float 
     return torch.exp(-(view_angles(cameras, camera) / falloff) ** 2)
 
 
+def rebuild_steps(cfg: TuningConfig) -> set[int]:
+    """The steps before which the pseudo views are rebuilt: ``pseudo_rebuilds`` of them, evenly spaced."""
+    n = cfg.pseudo_rebuilds
+    return {round(k * cfg.steps / (n + 1)) for k in range(1, n + 1)} - {0}
+
+
 def param_groups(G: TriPlaneGenerator, w: torch.Tensor, cfg: TuningConfig) -> list[dict]:
     """Adam groups of the tuning: the latent, the decoder, the super-resolution and the plane offset at their
     own learning rates, the backbone (and anything else) at ``cfg.lr``. Groups at lr 0 are left out."""
@@ -107,11 +114,14 @@ def _log_density(sigma: torch.Tensor) -> torch.Tensor:
 def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: torch.Tensor, cfg: TuningConfig,
          loss_fn: ReconstructionLoss, *, pseudo: PseudoViews | None = None, density: DensityTarget | None = None,
          seed: int = 0, log: StageLog | None = None, checkpoint: StageCheckpoint | None = None,
-         snapshot: Snapshot | None = None) -> torch.Tensor:
+         snapshot: Snapshot | None = None, rebuild: Callable[[Scene], PseudoViews | None] | None = None
+         ) -> torch.Tensor:
     """Tune G (in place) and ws [1, num_ws, w_dim] to the photo [1, 3, H, W] at camera [25]; returns the tuned ws.
 
     ``snapshot``, if given, sees the scene before the first step and every ``snapshot.every`` steps (the
     benchmark's quality curves; a resumed run skips step 0); it must not change the scene's G or ws.
+    ``rebuild``, if given, makes new pseudo views (the same cameras) from the scene being tuned before each of
+    ``rebuild_steps(cfg)`` (None: keep the current ones); the views in use travel in the stage checkpoint.
     """
     device = photo.device
     cam = camera.reshape(1, -1).to(device)
@@ -122,8 +132,9 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
     opt = torch.optim.Adam(param_groups(G, w, cfg), lr=cfg.lr, betas=(0.9, 0.999))
     g = torch.Generator().manual_seed(seed)
     photo_target = loss_fn.prepare(photo)
-    pseudo_targets = (PseudoTargets(pseudo, photo_target, loss_fn, device, cfg.pseudo_loss == "masked",
-                                    cfg.target_cache_mb) if pseudo is not None else None)
+    targets = lambda views: PseudoTargets(views, photo_target, loss_fn, device,  # noqa: E731
+                                          cfg.pseudo_loss == "masked", cfg.target_cache_mb)
+    pseudo_targets = targets(pseudo) if pseudo is not None else None
     # The photo's term, then the pseudo view's visible and occluded terms (or its blended one).
     pseudo_terms = [] if pseudo_targets is None else [1.0, cfg.occluded_weight] if pseudo_targets.terms == 2 else [1.0]
     term_weights = torch.tensor([1.0] + [cfg.pseudo_weight * t for t in pseudo_terms], device=device)
@@ -134,11 +145,21 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         G.load_state_dict(state["generator"])
         with torch.no_grad():
             w.copy_(state["w"])
+        if "pseudo" in state:  # views rebuilt before the run stopped
+            pseudo = PseudoViews(**state["pseudo"])
+            pseudo_targets = targets(pseudo)
+    rebuilds = rebuild_steps(cfg) if rebuild is not None and pseudo is not None else set()
+    rebuilt = "pseudo" in state
     if log is not None:
         log.begin(first)
     if snapshot is not None and first == 0:
         snapshot(0, Scene.with_lens_of(G, w.detach(), camera))
     for step in range(first, cfg.steps):
+        if step in rebuilds:
+            with torch.no_grad():
+                views = rebuild(Scene.with_lens_of(G, w.detach(), camera))
+            if views is not None:
+                pseudo, pseudo_targets, rebuilt = views, targets(views), True
         planes = G.planes(w)
         if pseudo is not None:
             i = int(torch.randint(len(pseudo), (1,), generator=g))
@@ -173,7 +194,8 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         if snapshot is not None and ((step + 1) % snapshot.every == 0 or step + 1 == cfg.steps):
             snapshot(step + 1, Scene.with_lens_of(G, w.detach(), camera))
         if checkpoint is not None:
-            checkpoint.maybe_save(step + 1, opt, g, lambda: {"generator": G.state_dict(), "w": w.detach()})
+            checkpoint.maybe_save(step + 1, opt, g, lambda: {"generator": G.state_dict(), "w": w.detach(),
+                                                             **({"pseudo": asdict(pseudo)} if rebuilt else {})})
     if log is not None:
         log.close()
     G.requires_grad_(False)

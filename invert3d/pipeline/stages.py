@@ -127,6 +127,18 @@ def seed_stages(source: ResultFolder, out: ResultFolder, stages: tuple[str, ...]
         tmp.write_text(json.dumps(kept, indent=2))
 
 
+def _rebuilt_views(scene: Scene, photo: torch.Tensor, camera: torch.Tensor, cameras: torch.Tensor,
+                   occluded: torch.Tensor, cfg: InversionConfig) -> PseudoViews | None:
+    """Pseudo views at ``cameras`` [n, 25] rebuilt on ``scene``'s geometry (stages 2, 3 and 5 again, with the
+    same occluded images [n, 3, H, W]); None when its density gives no mesh (the views in use are kept)."""
+    try:
+        mesh, _ = density_mesh(scene, camera, cfg.geometry.resolution, cfg.geometry.level)
+    except ValueError:
+        return None
+    visible = warp_photo(mesh, photo, camera, cameras, cfg.pseudo.visibility_tolerance)
+    return combine(cameras, visible, occluded, cfg.pseudo, cfg.no_occluded, cfg.no_visible)
+
+
 def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, cfg: InversionConfig,
                folder: ResultFolder, quiet: bool = False, snapshot: Snapshot | None = None) -> StageResults:
     """Run (or resume) every stage of ``cfg.method`` for photo [1, 3, H, W] at camera [25]; tunes G in place.
@@ -215,9 +227,13 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         t = st.start()
         torch.manual_seed(cfg.seed + 2)
         ck = st.checkpoint("tuning")
+        rebuild = None
+        if pseudo is not None and cfg.tuning.pseudo_rebuilds:
+            occluded_images = st.tensors("occluded")["images"]
+            rebuild = lambda scene: _rebuilt_views(scene, photo, camera, pseudo.cameras, occluded_images, cfg)  # noqa: E731
         ws = tune(G, ws_coarse, photo, camera, cfg.tuning, loss_fn, pseudo=pseudo, density=density,
                   seed=cfg.seed + 2, log=st.log("tuning", cfg.tuning.steps, cfg.log_every), checkpoint=ck,
-                  snapshot=snapshot)
+                  snapshot=snapshot, rebuild=rebuild)
         st.save_tensors("tuned", {"ws": ws, **{f"G.{k}": v for k, v in G.state_dict().items()}})
         ck.clear()
         st.finish("tuning", t)
