@@ -149,6 +149,7 @@ class TuningConfig:
     # mesh's relief errors become parallax in the visible part (docs/benchmark.md 2b); the tuned geometry fits
     # the photo better. A rebuild costs a mesh and a warp (~3 s on two cores at 128^2). 0: built once (eq. 5),
     # kept: 1 and 3 rebuilds moved the sweep suite's novel views by +0.01 / -0.01 dB (docs/benchmark.md 2e).
+    # The result's pseudo_views.png shows the views as first built.
     pseudo_rebuilds: int = setting(0, ge=0, le=100)
     # Render the tuning views with the ray samples the results are viewed and scored with (no stratified jitter,
     # deterministic importance samples) instead of random ones. Off: it measured +0.05 dB input / +0.04 dB novel

@@ -47,7 +47,8 @@ SUITES: dict[str, tuple[Case, ...]] = {
     "edit": (Case(1, "tattoo", 0.25), Case(2, "tattoo", -0.2)),
 }
 
-SUITE_PRESET = {"smoke": "fast", "five": "fast", "default": "fast", "sweep": "fast", "held-out": "fast", "paper": "paper", "edit": "fast"}
+SUITE_PRESET = {"smoke": "fast", "five": "fast", "default": "fast", "sweep": "fast", "held-out": "fast",
+                "paper": "paper", "edit": "fast"}
 
 
 def suite_config(suite: str, method: str) -> InversionConfig:

@@ -229,8 +229,8 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         ck = st.checkpoint("tuning")
         rebuild = None
         if pseudo is not None and cfg.tuning.pseudo_rebuilds:
-            occluded_images = st.tensors("occluded")["images"]
-            rebuild = lambda scene: _rebuilt_views(scene, photo, camera, pseudo.cameras, occluded_images, cfg)  # noqa: E731
+            occluded = st.tensors("occluded")["images"]
+            rebuild = lambda scene: _rebuilt_views(scene, photo, camera, pseudo.cameras, occluded, cfg)  # noqa: E731
         ws = tune(G, ws_coarse, photo, camera, cfg.tuning, loss_fn, pseudo=pseudo, density=density,
                   seed=cfg.seed + 2, log=st.log("tuning", cfg.tuning.steps, cfg.log_every), checkpoint=ck,
                   snapshot=snapshot, rebuild=rebuild)
