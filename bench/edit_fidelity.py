@@ -1,0 +1,150 @@
+"""Where an attribute edit loses fidelity, and what non-linear edits would recover (docs/benchmark.md, 3b).
+
+Reads the pivots and true edits of an edit-suite folder (``invert3d bench --suite edit --out E``; a folder cut
+short works for the subjects whose pivot finished) and scores, per subject, attribute and strength, the novel
+views against the true edit (mean PSNR) for:
+- ``shipped``: the shipped regression direction on the tuned generator (what ``invert3d edit`` does);
+- ``frozen``: the same direction on the generator as shipped, at the coarse latent (no tuning, no residual), so
+  the direction's own loss shows apart from what tuning fails to carry;
+- ``own_z``: the subject's own edit, w + mapping(ẑ + s e_k) − mapping(ẑ), with ẑ the mapping network's
+  preimage of the pivot (L-BFGS from ``RESTARTS`` starts; z is known only up to its norm, which the mapping
+  normalizes);
+- ``affine``: Δw = A (w − w̄) + b, fitted by least squares to the exact W changes of ``SAMPLES`` latents.
+Beside them the unedited result against the true edit and each pivot's fidelity (against its own truth).
+
+    python bench/edit_fidelity.py E [--method hfgi3d] [--out FILE.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import torch
+from report import emit
+from safetensors.torch import load_file
+
+from invert3d.benchmark.edits import ATTRIBUTES, STRENGTHS
+from invert3d.benchmark.run import case_subject
+from invert3d.benchmark.suites import SUITES
+from invert3d.cameras import CameraRig
+from invert3d.checkpoints import load_generator
+from invert3d.editing.directions import Directions, apply_edit
+from invert3d.editing.edit import EMBEDDED_DIRECTIONS
+from invert3d.pipeline.evaluate import mean_scores, score_subject
+from invert3d.pipeline.layout import ResultFolder
+from invert3d.runtime import tune_runtime
+from invert3d.scene import Scene
+from invert3d.synthetic.params import PARAMETER_NAMES, sample_latents
+
+RESTARTS = 16
+SAMPLES = 20_000
+FIDELITY_MARGIN = 1.5  # dB: issue 16's target, an edit within this of its pivot's fidelity
+
+
+def _mapped(G, z: torch.Tensor, front: torch.Tensor) -> torch.Tensor:
+    """w [N, w_dim] of latents z [N, z_dim] (the generator has no camera conditioning: any label does)."""
+    return torch.cat([G.mapping(part, front.expand(len(part), -1))[:, 0] for part in z.split(5000)])
+
+
+def mapping_preimage(G, w: torch.Tensor, front: torch.Tensor, iters: int = 300) -> tuple[torch.Tensor, float]:
+    """(ẑ [z_dim] at unit RMS, mean squared W residual) minimising |mapping(ẑ) − w|² for w [w_dim]."""
+    z = torch.randn(RESTARTS, G.z_dim, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
+    opt = torch.optim.LBFGS([z], max_iter=iters, history_size=20, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = (_mapped(G, z, front) - w).square().mean(1).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    residual = (_mapped(G, z.detach(), front) - w).square().mean(1)
+    best = z.detach()[int(residual.argmin())]
+    return best / best.square().mean().sqrt(), float(residual.min())
+
+
+def affine_edits(G, front: torch.Tensor) -> tuple[dict[tuple[str, float], torch.Tensor], dict, torch.Tensor]:
+    """Per (attribute, strength): A [w_dim + 1, w_dim] of Δw = [w − w̄, 1] A, and its in-sample R²; w̄."""
+    z = sample_latents(SAMPLES, 0)
+    w = _mapped(G, z, front)
+    mean = w.mean(0)
+    x = torch.cat([w - mean, torch.ones(len(w), 1)], 1).double()
+    gram = x.T @ x + torch.eye(x.shape[1], dtype=torch.double)  # a unit ridge
+    fits, r2 = {}, {}
+    for name in ATTRIBUTES:
+        for s in STRENGTHS:
+            moved = z.clone()
+            moved[:, PARAMETER_NAMES.index(name)] += s
+            dw = (_mapped(G, moved, front) - w).double()
+            a = torch.linalg.solve(gram, x.T @ dw)
+            r2[f"{name}{s:+g}"] = round(float(1 - (x @ a - dw).square().sum() / (dw - dw.mean(0)).square().sum()), 3)
+            fits[(name, s)] = a.float()
+    return fits, r2, mean
+
+
+def novel_psnr(scene: Scene, subject: Path, geometry) -> float:
+    return mean_scores(score_subject(scene, subject, geometry).novel)["psnr"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("suite_dir", type=Path, help="an invert3d bench --suite edit folder")
+    parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    tune_runtime()
+    torch.set_grad_enabled(False)
+    G0 = load_generator().eval()
+    front = CameraRig.of(G0.cfg.rendering).pose(0.0, 0.0)[None]
+    directions = Directions.load(EMBEDDED_DIRECTIONS)
+    affine, r2, w_mean = affine_edits(G0, front)
+    rows, subjects = [], {}
+    for case in SUITES["edit"]:
+        pivot = ResultFolder(args.suite_dir / "runs" / case.name / args.method)
+        if not pivot.is_finished():
+            continue
+        subject, geometry = case_subject(case, args.suite_dir, G0.img_resolution)
+        tuned = pivot.open()
+        frozen = Scene(G0, load_file(str(pivot.stages / "coarse.safetensors"))["ws"], tuned.intrinsics)
+        w_pivot = tuned.ws[0].mean(0)
+        z_hat, residual = mapping_preimage(G0, w_pivot, front)
+        fidelity = {"tuned": novel_psnr(tuned, subject, geometry), "frozen": novel_psnr(frozen, subject, geometry)}
+        subjects[case.name] = {"fidelity": fidelity, "preimage_residual": round(residual, 4),
+                               "w_spread": round(float(_mapped(G0, sample_latents(2000, 1), front).var(0).mean()), 4)}
+        for name in ATTRIBUTES:
+            k = PARAMETER_NAMES.index(name)
+            for s in STRENGTHS:
+                true_dir, true_geometry = case_subject(case.shifted(name, s), args.suite_dir, G0.img_resolution)
+                moved = z_hat.clone()
+                moved[k] += s
+                offsets = {"own_z": (_mapped(G0, moved[None], front) - _mapped(G0, z_hat[None], front))[0],
+                           "affine": torch.cat([w_pivot - w_mean, torch.ones(1)]) @ affine[(name, s)]}
+                step = directions.step(name) * s
+                psnr = {"unedited": novel_psnr(tuned, true_dir, true_geometry),
+                        "shipped": novel_psnr(Scene(tuned.G, apply_edit(tuned.ws, step, 1.0), tuned.intrinsics),
+                                              true_dir, true_geometry),
+                        "frozen": novel_psnr(Scene(G0, apply_edit(frozen.ws, step, 1.0), frozen.intrinsics),
+                                             true_dir, true_geometry),
+                        **{kind: novel_psnr(Scene(tuned.G, apply_edit(tuned.ws, offset, 1.0), tuned.intrinsics),
+                                            true_dir, true_geometry) for kind, offset in offsets.items()}}
+                rows.append({"subject": case.name, "attribute": name, "strength": s,
+                             "z_hat": round(float(z_hat[k]), 3), **{k2: round(v, 3) for k2, v in psnr.items()}})
+                print(f"{case.name} {name} {s:+g}: " + ", ".join(f"{k2} {v:.2f}" for k2, v in psnr.items()),
+                      flush=True)
+    if not rows:
+        raise SystemExit(f"error: no finished {args.method} pivot under {args.suite_dir}/runs")
+    summary = {}
+    for kind in ("shipped", "frozen", "own_z", "affine"):
+        gaps = [subjects[r["subject"]]["fidelity"]["frozen" if kind == "frozen" else "tuned"] - r[kind] for r in rows]
+        summary[kind] = {"mean_psnr": round(statistics.mean(r[kind] for r in rows), 3),
+                         "mean_gap_db": round(statistics.mean(gaps), 3),
+                         "within_margin": sum(g <= FIDELITY_MARGIN for g in gaps), "edits": len(rows)}
+    emit({"bench": "edit_fidelity", "method": args.method, "subjects": subjects, "affine_r2": r2,
+          "summary": summary, "rows": rows}, args.out)
+
+
+if __name__ == "__main__":
+    main()
