@@ -34,15 +34,16 @@ from invert3d.runtime import tune_runtime
 METHODS = ("pti", "hfgi3d")  # the bench folder's runs the oracle is set beside
 
 
-def oracle_run(bench: Path, suite: str, case, settings: list[str]) -> ResultFolder:
-    """The case's hfgi3d run on the true mesh (made once; reused when finished)."""
-    subject, _ = case_subject(case, bench, 128)
+def oracle_run(bench: Path, suite: str, case, subject: Path, settings: list[str]) -> ResultFolder:
+    """The case's hfgi3d run on the true mesh (made once; reused when finished), with a fresh generator (the run
+    tunes it in place)."""
     G = load_generator()
-    camera, photo = load_label(subject / "input_camera.json"), load_photo(subject / "input.png", G.img_resolution)
+    camera = load_label(subject / "input_camera.json")
     cfg = method_config(suite, "hfgi3d", settings)
     config = run_config(cfg, subject / "input.png", camera, {"path": "embedded"}, G)
     folder = ResultFolder(bench / "runs" / case.name / "_".join(["hfgi3d_true_mesh", *settings]))
     if not prepare_folder(folder, config):
+        photo = load_photo(subject / "input.png", G.img_resolution)
         seed_stages(ResultFolder(bench / "runs" / case.name / "hfgi3d"), folder, ("coarse", "geometry"))
         mesh = read_ply(subject / "mesh.ply")
         np.savez(folder.stages / "coarse_mesh.npz", vertices=mesh.vertices, faces=mesh.faces)
@@ -58,11 +59,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     tune_runtime()
+    resolution = load_generator().img_resolution
     rows = []
     for case in SUITES[args.suite]:
-        subject, geometry = case_subject(case, args.bench, 128)
+        subject, geometry = case_subject(case, args.bench, resolution)
         runs = {m: ResultFolder(args.bench / "runs" / case.name / m) for m in METHODS}
-        runs["true_mesh"] = oracle_run(args.bench, args.suite, case, args.settings)
+        runs["true_mesh"] = oracle_run(args.bench, args.suite, case, subject, args.settings)
         row = {"subject": case.name}
         for name, folder in runs.items():
             scores = score_subject(folder.open(), subject, geometry)
