@@ -59,6 +59,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     tune_runtime()
+    missing = [f"{case.name}/{m}" for case in SUITES[args.suite] for m in METHODS
+               if not ResultFolder(args.bench / "runs" / case.name / m).is_finished()]
+    if missing:
+        raise SystemExit(f"error: {args.bench} lacks finished runs {', '.join(missing)} (invert3d bench --suite "
+                         f"{args.suite} --methods {','.join(METHODS)} --out {args.bench})")
     resolution = load_generator().img_resolution
     rows = []
     for case in SUITES[args.suite]:
