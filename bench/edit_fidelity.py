@@ -95,17 +95,20 @@ def main() -> None:
     parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    cases = [case for case in SUITES["edit"]
+             if ResultFolder(args.suite_dir / "runs" / case.name / args.method).is_finished()]
+    if not cases:
+        raise SystemExit(f"error: no finished {args.method} pivot under {args.suite_dir}/runs")
     tune_runtime()
     torch.set_grad_enabled(False)
     G0 = load_generator().eval()
     front = CameraRig.of(G0.cfg.rendering).pose(0.0, 0.0)[None]
     directions = Directions.load(EMBEDDED_DIRECTIONS)
     affine, r2, w_mean = affine_edits(G0, front)
+    w_spread = round(float(_mapped(G0, sample_latents(2000, 1), front).var(0).mean()), 4)
     rows, subjects = [], {}
-    for case in SUITES["edit"]:
+    for case in cases:
         pivot = ResultFolder(args.suite_dir / "runs" / case.name / args.method)
-        if not pivot.is_finished():
-            continue
         subject, geometry = case_subject(case, args.suite_dir, G0.img_resolution)
         tuned = pivot.open()
         frozen = Scene(G0, load_file(str(pivot.stages / "coarse.safetensors"))["ws"], tuned.intrinsics)
@@ -113,7 +116,7 @@ def main() -> None:
         z_hat, residual = mapping_preimage(G0, w_pivot, front)
         fidelity = {"tuned": novel_psnr(tuned, subject, geometry), "frozen": novel_psnr(frozen, subject, geometry)}
         subjects[case.name] = {"fidelity": fidelity, "preimage_residual": round(residual, 4),
-                               "w_spread": round(float(_mapped(G0, sample_latents(2000, 1), front).var(0).mean()), 4)}
+                               "w_spread": w_spread}
         for name in ATTRIBUTES:
             k = PARAMETER_NAMES.index(name)
             for s in STRENGTHS:
@@ -134,8 +137,6 @@ def main() -> None:
                              "z_hat": round(float(z_hat[k]), 3), **{k2: round(v, 3) for k2, v in psnr.items()}})
                 print(f"{case.name} {name} {s:+g}: " + ", ".join(f"{k2} {v:.2f}" for k2, v in psnr.items()),
                       flush=True)
-    if not rows:
-        raise SystemExit(f"error: no finished {args.method} pivot under {args.suite_dir}/runs")
     summary = {}
     for kind in ("shipped", "frozen", "own_z", "affine"):
         gaps = [subjects[r["subject"]]["fidelity"]["frozen" if kind == "frozen" else "tuned"] - r[kind] for r in rows]
