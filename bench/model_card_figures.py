@@ -4,6 +4,11 @@
 
 Writes samples.png (rows: random latents; columns: yaw -0.5, 0, +0.5), interpolation.png (two held-out latents
 blended in 8 steps, frontal) and model_vs_truth.png (pairs of rows: truth, model; 4 held-out subjects at 4 views).
+
+    python bench/model_card_figures.py --compare embedded RUN/model ... --out DIR
+
+writes DIR/compare.png instead: per held-out subject of model_vs_truth.png, the truth's row, then each
+checkpoint's ('embedded': the shipped model), in the order given.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from invert3d.synthetic.params import sample_latents, subject_from_latent
 from invert3d.synthetic.render import render_subject
 
 
+HELD_OUT_CAMERAS = torch.stack([pose_label(y, p) for y, p in ((-0.6, 0.0), (-0.2, 0.15), (0.3, -0.15), (0.6, 0.0))])
+
+
 def _truth(z: torch.Tensor, label: torch.Tensor, resolution: int) -> np.ndarray:
     rgb = render_subject(HeadField(subject_from_latent(z)), label, resolution).rgb
     return unit_to_uint8(rgb.permute(1, 2, 0).numpy())
@@ -34,8 +42,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("invert3d/models/synthhead"))
+    parser.add_argument("--compare", nargs="+", metavar="CHECKPOINT")
     args = parser.parse_args()
     tune_runtime()
+    if args.compare:
+        models = [load_generator(None if c == "embedded" else Path(c)) for c in args.compare]
+        rows = []
+        for z in sample_latents(4, 789):
+            rows.extend(_truth(z, c, models[0].img_resolution) for c in HELD_OUT_CAMERAS)
+            for G in models:
+                rows.extend(Scene(G, G.mapping(z[None], pose_label(0.0, 0.0)[None])).views(HELD_OUT_CAMERAS))
+        save_png(args.out / "compare.png", image_grid(rows, len(HELD_OUT_CAMERAS)))
+        print(f"wrote {args.out}/compare.png")
+        return
     G = load_generator(args.checkpoint)
     front = pose_label(0.0, 0.0)[None]
     views = torch.stack([pose_label(y, 0.0) for y in (-0.5, 0.0, 0.5)])
@@ -46,11 +65,10 @@ def main() -> None:
     a, b = sample_latents(2, 456)
     steps = [G.mapping(torch.lerp(a, b, t)[None], front) for t in torch.linspace(0, 1, 8)]
     save_png(args.out / "interpolation.png", image_grid([next(Scene(G, ws).views(front)) for ws in steps], 8))
-    cams = torch.stack([pose_label(y, p) for y, p in ((-0.6, 0.0), (-0.2, 0.15), (0.3, -0.15), (0.6, 0.0))])
     rows = []
     for z in sample_latents(4, 789):
-        rows.extend(_truth(z, c, G.img_resolution) for c in cams)
-        rows.extend(Scene(G, G.mapping(z[None], front)).views(cams))
+        rows.extend(_truth(z, c, G.img_resolution) for c in HELD_OUT_CAMERAS)
+        rows.extend(Scene(G, G.mapping(z[None], front)).views(HELD_OUT_CAMERAS))
     save_png(args.out / "model_vs_truth.png", image_grid(rows, 4))
     print(f"wrote {args.out}/samples.png, interpolation.png, model_vs_truth.png")
 
