@@ -114,6 +114,7 @@ def main() -> None:
         frozen = Scene(G0, load_file(str(pivot.stages / "coarse.safetensors"))["ws"], tuned.intrinsics)
         w_pivot = tuned.ws[0].mean(0)
         z_hat, residual = mapping_preimage(G0, w_pivot, front)
+        w_hat = _mapped(G0, z_hat[None], front)[0]
         fidelity = {"tuned": novel_psnr(tuned, subject, geometry), "frozen": novel_psnr(frozen, subject, geometry)}
         subjects[case.name] = {"fidelity": fidelity, "preimage_residual": round(residual, 4),
                                "w_spread": w_spread}
@@ -123,7 +124,7 @@ def main() -> None:
                 true_dir, true_geometry = case_subject(case.shifted(name, s), args.suite_dir, G0.img_resolution)
                 moved = z_hat.clone()
                 moved[k] += s
-                offsets = {"own_z": (_mapped(G0, moved[None], front) - _mapped(G0, z_hat[None], front))[0],
+                offsets = {"own_z": _mapped(G0, moved[None], front)[0] - w_hat,
                            "affine": torch.cat([w_pivot - w_mean, torch.ones(1)]) @ affine[(name, s)]}
                 step = directions.step(name) * s
                 psnr = {"unedited": novel_psnr(tuned, true_dir, true_geometry),

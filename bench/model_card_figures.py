@@ -29,12 +29,23 @@ from invert3d.synthetic.params import sample_latents, subject_from_latent
 from invert3d.synthetic.render import render_subject
 
 
+FRONT = pose_label(0.0, 0.0)[None]
 HELD_OUT_CAMERAS = torch.stack([pose_label(y, p) for y, p in ((-0.6, 0.0), (-0.2, 0.15), (0.3, -0.15), (0.6, 0.0))])
 
 
 def _truth(z: torch.Tensor, label: torch.Tensor, resolution: int) -> np.ndarray:
     rgb = render_subject(HeadField(subject_from_latent(z)), label, resolution).rgb
     return unit_to_uint8(rgb.permute(1, 2, 0).numpy())
+
+
+def _against_truth(models: list) -> np.ndarray:
+    """Per held-out subject, its truth's row, then each model's, at ``HELD_OUT_CAMERAS``: one image."""
+    rows = []
+    for z in sample_latents(4, 789):
+        rows.extend(_truth(z, c, models[0].img_resolution) for c in HELD_OUT_CAMERAS)
+        for G in models:
+            rows.extend(Scene(G, G.mapping(z[None], FRONT)).views(HELD_OUT_CAMERAS))
+    return image_grid(rows, len(HELD_OUT_CAMERAS))
 
 
 @torch.no_grad()
@@ -47,29 +58,19 @@ def main() -> None:
     tune_runtime()
     if args.compare:
         models = [load_generator(None if c == "embedded" else Path(c)) for c in args.compare]
-        rows = []
-        for z in sample_latents(4, 789):
-            rows.extend(_truth(z, c, models[0].img_resolution) for c in HELD_OUT_CAMERAS)
-            for G in models:
-                rows.extend(Scene(G, G.mapping(z[None], pose_label(0.0, 0.0)[None])).views(HELD_OUT_CAMERAS))
-        save_png(args.out / "compare.png", image_grid(rows, len(HELD_OUT_CAMERAS)))
+        save_png(args.out / "compare.png", _against_truth(models))
         print(f"wrote {args.out}/compare.png")
         return
     G = load_generator(args.checkpoint)
-    front = pose_label(0.0, 0.0)[None]
     views = torch.stack([pose_label(y, 0.0) for y in (-0.5, 0.0, 0.5)])
     samples = []
     for z in sample_latents(6, 123):
-        samples.extend(Scene(G, G.mapping(z[None], front)).views(views))
+        samples.extend(Scene(G, G.mapping(z[None], FRONT)).views(views))
     save_png(args.out / "samples.png", image_grid(samples, 3))
     a, b = sample_latents(2, 456)
-    steps = [G.mapping(torch.lerp(a, b, t)[None], front) for t in torch.linspace(0, 1, 8)]
-    save_png(args.out / "interpolation.png", image_grid([next(Scene(G, ws).views(front)) for ws in steps], 8))
-    rows = []
-    for z in sample_latents(4, 789):
-        rows.extend(_truth(z, c, G.img_resolution) for c in HELD_OUT_CAMERAS)
-        rows.extend(Scene(G, G.mapping(z[None], front)).views(HELD_OUT_CAMERAS))
-    save_png(args.out / "model_vs_truth.png", image_grid(rows, 4))
+    steps = [G.mapping(torch.lerp(a, b, t)[None], FRONT) for t in torch.linspace(0, 1, 8)]
+    save_png(args.out / "interpolation.png", image_grid([next(Scene(G, ws).views(FRONT)) for ws in steps], 8))
+    save_png(args.out / "model_vs_truth.png", _against_truth([G]))
     print(f"wrote {args.out}/samples.png, interpolation.png, model_vs_truth.png")
 
 

@@ -11,7 +11,7 @@ from invert3d.checkpoints import load_generator
 from invert3d.errors import Invert3dError
 from invert3d.training import TrainConfig, train
 from invert3d.training.data import DataSpec, DataStream, make_step, render_view
-from invert3d.training.trainer import grow
+from invert3d.pseudo_views.masks import dilate
 
 TINY = TrainConfig(minutes=10, max_steps=3, batch=1, pool_size=4, warmup_views=2, points=64, log_every=1,
                    checkpoint_every_s=1e9)
@@ -87,10 +87,10 @@ def test_the_detail_term_reaches_a_margin_around_the_features():
     masks = torch.zeros(2, 1, 9, 9)
     masks[0, 0, 4, 4] = 1
     masks[1, 0, 0, 8] = 1  # at the border: the square is cut, nothing wraps
-    grown = grow(masks, 2)
+    grown = dilate(masks, 2)
     assert torch.equal(grown[0, 0], torch.nn.functional.pad(torch.ones(5, 5), (2, 2, 2, 2)))
     assert grown[1].sum() == 9 and grown[1, 0, :3, 6:].all()
-    assert grow(masks, 0) is masks
+    assert dilate(masks, 0) is masks
     with pytest.raises(ValueError, match="details_margin"):
         TrainConfig(details_margin=-1)
 

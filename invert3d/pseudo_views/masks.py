@@ -16,6 +16,13 @@ def erode(mask: torch.Tensor, px: int) -> torch.Tensor:
     return -F.max_pool2d(-mask, 2 * px + 1, stride=1, padding=px)
 
 
+def dilate(mask: torch.Tensor, px: int) -> torch.Tensor:
+    """Binary dilation by a (2 px + 1)^2 square; pixels outside the image count as uncovered."""
+    if px <= 0:
+        return mask
+    return F.max_pool2d(mask, 2 * px + 1, stride=1, padding=px)
+
+
 def gaussian_kernel(radius: int) -> torch.Tensor:
     """1-D Gaussian of 2 radius + 1 taps with OpenCV's default sigma for that size (0.3 (radius - 1) + 0.8)."""
     sigma = 0.3 * (radius - 1) + 0.8

@@ -43,6 +43,7 @@ from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.generator import GeneratorConfig, TriPlaneGenerator, preset
 from invert3d.metrics import silhouette_band
+from invert3d.pseudo_views.masks import dilate
 from invert3d.settings import check_fields, describe, setting
 from invert3d.training.data import PICKS, DataSpec, DataStream, PointBatch, ViewPool, downsample_targets, \
     step_generator
@@ -122,7 +123,7 @@ def _losses(G: TriPlaneGenerator, cfg: TrainConfig, pool: ViewPool, pts: PointBa
     fg = (mask_lo > 0.99).float()
     error = (out["image"] - view.rgb).abs()
     band = silhouette_band(view.mask).float()
-    details = grow(view.details, cfg.details_margin)
+    details = dilate(view.details, cfg.details_margin)
     losses = {
         "image": error.mean(),
         "silhouette": (error * band).sum() / (3 * band.sum().clamp_min(1)),
@@ -142,11 +143,6 @@ def _losses(G: TriPlaneGenerator, cfg: TrainConfig, pool: ViewPool, pts: PointBa
     near = pts.near_surface.float()[..., None]
     losses["colour"] = ((field["rgb"][..., :3] - pts.colour).abs() * near).sum() / (3 * near.sum().clamp_min(1))
     return losses
-
-
-def grow(masks: torch.Tensor, px: int) -> torch.Tensor:
-    """Binary dilation of masks [B, 1, H, W] (0/1) by a (2 px + 1)^2 square."""
-    return F.max_pool2d(masks, 2 * px + 1, stride=1, padding=px) if px > 0 else masks
 
 
 def _param_groups(G: TriPlaneGenerator, cfg: TrainConfig) -> list[dict]:
