@@ -21,6 +21,7 @@ import torch
 
 from invert3d.cameras import pose_label
 from invert3d.checkpoints import load_generator
+from invert3d.errors import Invert3dError
 from invert3d.media import image_grid, save_png, unit_to_uint8
 from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
@@ -56,12 +57,16 @@ def main() -> None:
     parser.add_argument("--compare", nargs="+", metavar="CHECKPOINT")
     args = parser.parse_args()
     tune_runtime()
+    paths = [None if c == "embedded" else Path(c) for c in args.compare] if args.compare else [args.checkpoint]
+    try:
+        models = [load_generator(path) for path in paths]
+    except Invert3dError as error:
+        raise SystemExit(f"error: {error}") from None
     if args.compare:
-        models = [load_generator(None if c == "embedded" else Path(c)) for c in args.compare]
         save_png(args.out / "compare.png", _against_truth(models))
         print(f"wrote {args.out}/compare.png")
         return
-    G = load_generator(args.checkpoint)
+    G = models[0]
     views = torch.stack([pose_label(y, 0.0) for y in (-0.5, 0.0, 0.5)])
     samples = []
     for z in sample_latents(6, 123):
