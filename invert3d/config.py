@@ -134,6 +134,12 @@ class TuningConfig:
     latent_lr_scale: float = setting(1.0, ge=0)
     decoder_lr_scale: float = setting(1.0, ge=0)
     superresolution_lr_scale: float = setting(1.0, ge=0)
+    # The super-resolution network's weights learn from the photo alone: the pseudo view's loss reaches the
+    # planes, decoder, backbone and latent through it, but not its weights. The network is 2D, so what it learns
+    # is not tied to a view; the pseudo views, resampled through a mesh and blended, are softer than the photo
+    # and might pull it toward blur. Off: with the super-resolution's lr x10 it measured +0.12 dB input, -0.10 dB
+    # novel on the sweep suite (docs/benchmark.md 2i).
+    superresolution_photo_only: bool = False
     # The triplane residual: a per-photo offset added to the generator's planes (its ``plane_offset``, created at
     # zero where the architecture has none), optimized at this lr; it travels with the tuned generator into
     # every render, mesh and edit. 0: no residual. Through the weights alone the planes change too slowly to take

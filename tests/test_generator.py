@@ -91,6 +91,25 @@ def test_gradients_reach_latents_and_weights(tiny):
     tiny.zero_grad()
 
 
+def test_detached_superresolution_gives_the_same_images_and_keeps_its_weights_out(tiny):
+    ws = tiny.mapping(torch.randn(1, 64), pose_label(0, 0)[None]).detach().requires_grad_(True)
+    cams = torch.stack([pose_label(0.0, 0.0), pose_label(0.4, 0.1)])
+    planes = tiny.planes(ws)
+    both = tiny.render_planes(planes, ws, cams, deterministic=True)
+    split = tiny.render_planes(planes, ws, cams, deterministic=True, detach_superresolution_from=1)
+    torch.testing.assert_close(split["image"], both["image"], rtol=1e-5, atol=1e-5)
+    sr_weight = tiny.superresolution.block1.conv1.weight
+    split["image"][1:].square().mean().backward()  # a loss on the detached view only
+    assert sr_weight.grad is None or sr_weight.grad.abs().sum() == 0
+    assert ws.grad.abs().sum() > 0 and tiny.decoder.net[0].weight.grad.abs().sum() > 0
+    tiny.zero_grad()
+    ws.grad = None
+    split = tiny.render_planes(tiny.planes(ws), ws, cams, deterministic=True, detach_superresolution_from=1)
+    split["image"][:1].square().mean().backward()  # the live view still trains the network
+    assert sr_weight.grad.abs().sum() > 0
+    tiny.zero_grad()
+
+
 def test_plane_offset_is_added_to_every_latents_planes(tiny, tmp_path):
     import copy
 

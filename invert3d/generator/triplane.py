@@ -72,9 +72,13 @@ class TriPlaneGenerator(nn.Module):
             self.plane_offset = nn.Parameter(self._zero_planes(self.decoder.net[0].weight.device))
 
     def render_planes(self, planes: torch.Tensor, ws: torch.Tensor, c: torch.Tensor,
-                      neural_rendering_resolution: int | None = None, deterministic: bool = False
-                      ) -> dict[str, torch.Tensor]:
-        """Volume-render given planes from cameras c [N, 25] and super-resolve; see ``synthesis``."""
+                      neural_rendering_resolution: int | None = None, deterministic: bool = False,
+                      detach_superresolution_from: int | None = None) -> dict[str, torch.Tensor]:
+        """Volume-render given planes from cameras c [N, 25] and super-resolve; see ``synthesis``.
+
+        ``detach_superresolution_from`` = k: views k.. are super-resolved with the super-resolution network's
+        weights detached, so a loss on them reaches the planes, decoder and latent but not that network's weights
+        (the same images either way)."""
         res = neural_rendering_resolution or self.neural_rendering_resolution
         cam2world = c[:, :16].view(-1, 4, 4)
         intrinsics = c[:, 16:25].view(-1, 3, 3)
@@ -86,9 +90,21 @@ class TriPlaneGenerator(nn.Module):
         n = origins.shape[0]
         feature_image = features.permute(0, 2, 1).reshape(n, features.shape[-1], res, res).contiguous()
         depth_image = depth.permute(0, 2, 1).reshape(n, 1, res, res)
-        image, raw = self.superresolution(feature_image[:, :3], feature_image, ws)
+        image, raw = self._super_resolve(feature_image, ws, detach_superresolution_from)
         return {"image": image, "image_raw": raw, "image_depth": depth_image,
                 "image_mask": opacity.permute(0, 2, 1).reshape(n, 1, res, res)}
+
+    def _super_resolve(self, features: torch.Tensor, ws: torch.Tensor, detach_from: int | None
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(image, raw) of feature images [N, C, r, r]; views ``detach_from``.. through detached weights."""
+        sr = self.superresolution
+        if detach_from is None or detach_from >= len(features):
+            return sr(features[:, :3], features, ws)
+        k = detach_from
+        weights = {name: t.detach() for name, t in [*sr.named_parameters(), *sr.named_buffers()]}
+        live = sr(features[:k, :3], features[:k], ws[:k])
+        frozen = torch.func.functional_call(sr, weights, (features[k:, :3], features[k:], ws[k:]))
+        return torch.cat([live[0], frozen[0]]), torch.cat([live[1], frozen[1]])
 
     def synthesis(self, ws: torch.Tensor, c: torch.Tensor, neural_rendering_resolution: int | None = None,
                   noise_mode: NoiseMode = "const", deterministic: bool = False, **_: object) -> dict[str, torch.Tensor]:

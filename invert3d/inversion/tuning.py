@@ -164,7 +164,8 @@ def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: to
         if pseudo is not None:
             i = int(torch.randint(len(pseudo), (1,), generator=g))
             out = G.render_planes(planes, w, torch.cat([cam, pseudo.cameras[i:i + 1].to(device)]),
-                                  deterministic=cfg.deterministic)["image"]
+                                  deterministic=cfg.deterministic,
+                                  detach_superresolution_from=1 if cfg.superresolution_photo_only else None)["image"]
             l2, lpips = loss_fn.terms(out[[0] + [1] * pseudo_targets.terms], pseudo_targets[i])
             weights = torch.cat([term_weights[:1], term_weights[1:2] * trust[i], term_weights[2:]])
         else:
