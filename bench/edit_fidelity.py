@@ -9,7 +9,12 @@ views against the true edit (mean PSNR) for:
 - ``own_z``: the subject's own edit, w + mapping(ẑ + s e_k) − mapping(ẑ), with ẑ the mapping network's
   preimage of the pivot (L-BFGS from ``RESTARTS`` starts; z is known only up to its norm, which the mapping
   normalizes);
-- ``affine``: Δw = A (w − w̄) + b, fitted by least squares to the exact W changes of ``SAMPLES`` latents.
+- ``affine``: Δw = A (w − w̄) + b, fitted by least squares to the exact W changes of ``SAMPLES`` latents;
+- ``own_zfit``: the subject's own edit with ẑ fitted to the photo through the mapping network (stage 1 in z:
+  ``ZFIT_STEPS`` steps of the projector's schedule on the frozen generator, from the preimage above), on the tuned
+  generator;
+- ``frozen_zfit``: mapping(ẑ + s e_k) on the frozen generator, no tuning: how well a z pivot edits on its own,
+  scored against its own fidelity.
 Beside them the unedited result against the true edit and each pivot's fidelity (against its own truth).
 
     python bench/edit_fidelity.py E [--method hfgi3d] [--out FILE.json]
@@ -30,8 +35,12 @@ from invert3d.benchmark.run import case_subject
 from invert3d.benchmark.suites import SUITES
 from invert3d.cameras import CameraRig
 from invert3d.checkpoints import load_generator
+from invert3d.config import LossConfig, ProjectionConfig
 from invert3d.editing.directions import Directions, apply_edit
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS
+from invert3d.inversion.losses import ReconstructionLoss
+from invert3d.inversion.projection import lr_schedule
+from invert3d.media import load_photo
 from invert3d.pipeline.evaluate import mean_scores, score_subject
 from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import tune_runtime
@@ -40,6 +49,8 @@ from invert3d.synthetic.params import PARAMETER_NAMES, sample_latents
 
 RESTARTS = 16
 SAMPLES = 20_000
+ZFIT_STEPS = 300  # the fast preset's projection steps
+ZFIT_LR = 0.05  # z has unit RMS: ten times the W projection's lr, as W's spread is ~0.6
 FIDELITY_MARGIN = 1.5  # dB: issue 16's target, an edit within this of its pivot's fidelity
 
 
@@ -64,6 +75,30 @@ def mapping_preimage(G, w: torch.Tensor, front: torch.Tensor, iters: int = 300) 
     residual = (_mapped(G, z.detach(), front) - w).square().mean(1)
     best = z.detach()[int(residual.argmin())]
     return best / best.square().mean().sqrt(), float(residual.min())
+
+
+def fit_z(G, photo: torch.Tensor, camera: torch.Tensor, start: torch.Tensor, front: torch.Tensor) -> torch.Tensor:
+    """ẑ [z_dim] at unit RMS whose render at ``camera`` [1, 25] matches ``photo`` [1, 3, H, W] (the loss of the
+    inversion, the W projector's schedule and latent noise), from ``start`` [z_dim]."""
+    cfg = ProjectionConfig(steps=ZFIT_STEPS, lr=ZFIT_LR)
+    loss_fn = ReconstructionLoss(LossConfig())
+    target = loss_fn.prepare(photo)
+    z = start[None].clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=cfg.lr)
+    g = torch.Generator().manual_seed(0)
+    with torch.enable_grad():
+        for step in range(cfg.steps):
+            t = step / cfg.steps
+            for group in opt.param_groups:
+                group["lr"] = lr_schedule(t, cfg.lr, cfg.lr_rampup, cfg.lr_rampdown)
+            noise = cfg.initial_noise * max(0.0, 1.0 - t / cfg.noise_ramp) ** 2
+            image = G.synthesis(G.mapping(z + torch.randn(z.shape, generator=g) * noise, front), camera)["image"]
+            loss = loss_fn(image, target).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    z = z.detach()[0]
+    return z / z.square().mean().sqrt()
 
 
 def affine_edits(G, front: torch.Tensor) -> tuple[dict[tuple[str, float], torch.Tensor], dict, torch.Tensor]:
@@ -115,17 +150,27 @@ def main() -> None:
         w_pivot = tuned.ws[0].mean(0)
         z_hat, residual = mapping_preimage(G0, w_pivot, front)
         w_hat = _mapped(G0, z_hat[None], front)[0]
-        fidelity = {"tuned": novel_psnr(tuned, subject, geometry), "frozen": novel_psnr(frozen, subject, geometry)}
-        subjects[case.name] = {"fidelity": fidelity, "preimage_residual": round(residual, 4),
-                               "w_spread": w_spread}
+        z_fit = fit_z(G0, load_photo(pivot.input, G0.img_resolution), pivot.input_camera()[None], z_hat, front)
+        w_fit = _mapped(G0, z_fit[None], front)[0]
+        fidelity = {"tuned": novel_psnr(tuned, subject, geometry), "frozen": novel_psnr(frozen, subject, geometry),
+                    "frozen_zfit": novel_psnr(Scene(G0, w_fit.expand(1, G0.num_ws, -1), tuned.intrinsics),
+                                              subject, geometry)}
+        z_true = sample_latents(1, case.seed)[0]
+        subjects[case.name] = {"fidelity": {k: round(v, 3) for k, v in fidelity.items()},
+                               "preimage_residual": round(residual, 4), "w_spread": w_spread,
+                               "z_fit_correlation": round(float(torch.corrcoef(torch.stack([z_fit, z_true]))[0, 1]), 3)}
         for name in ATTRIBUTES:
             k = PARAMETER_NAMES.index(name)
             for s in STRENGTHS:
                 true_dir, true_geometry = case_subject(case.shifted(name, s), args.suite_dir, G0.img_resolution)
                 moved = z_hat.clone()
                 moved[k] += s
+                fit_moved = z_fit.clone()
+                fit_moved[k] += s
+                w_fit_moved = _mapped(G0, fit_moved[None], front)[0]
                 offsets = {"own_z": _mapped(G0, moved[None], front)[0] - w_hat,
-                           "affine": torch.cat([w_pivot - w_mean, torch.ones(1)]) @ affine[(name, s)]}
+                           "affine": torch.cat([w_pivot - w_mean, torch.ones(1)]) @ affine[(name, s)],
+                           "own_zfit": w_fit_moved - w_fit}
                 step = directions.step(name) * s
                 psnr = {"unedited": novel_psnr(tuned, true_dir, true_geometry),
                         "shipped": novel_psnr(Scene(tuned.G, apply_edit(tuned.ws, step, 1.0), tuned.intrinsics),
@@ -133,14 +178,18 @@ def main() -> None:
                         "frozen": novel_psnr(Scene(G0, apply_edit(frozen.ws, step, 1.0), frozen.intrinsics),
                                              true_dir, true_geometry),
                         **{kind: novel_psnr(Scene(tuned.G, apply_edit(tuned.ws, offset, 1.0), tuned.intrinsics),
-                                            true_dir, true_geometry) for kind, offset in offsets.items()}}
-                rows.append({"subject": case.name, "attribute": name, "strength": s,
-                             "z_hat": round(float(z_hat[k]), 3), **{k2: round(v, 3) for k2, v in psnr.items()}})
+                                            true_dir, true_geometry) for kind, offset in offsets.items()},
+                        "frozen_zfit": novel_psnr(Scene(G0, w_fit_moved.expand(1, G0.num_ws, -1), tuned.intrinsics),
+                                                  true_dir, true_geometry)}
+                rows.append({"subject": case.name, "attribute": name, "strength": s, "z_true": round(float(z_true[k]), 3),
+                             "z_hat": round(float(z_hat[k]), 3), "z_fit": round(float(z_fit[k]), 3),
+                             **{k2: round(v, 3) for k2, v in psnr.items()}})
                 print(f"{case.name} {name} {s:+g}: " + ", ".join(f"{k2} {v:.2f}" for k2, v in psnr.items()),
                       flush=True)
     summary = {}
-    for kind in ("shipped", "frozen", "own_z", "affine"):
-        gaps = [subjects[r["subject"]]["fidelity"]["frozen" if kind == "frozen" else "tuned"] - r[kind] for r in rows]
+    for kind in ("shipped", "frozen", "own_z", "affine", "own_zfit", "frozen_zfit"):
+        pivot_kind = kind if kind.startswith("frozen") else "tuned"
+        gaps = [subjects[r["subject"]]["fidelity"][pivot_kind] - r[kind] for r in rows]
         summary[kind] = {"mean_psnr": round(statistics.mean(r[kind] for r in rows), 3),
                          "mean_gap_db": round(statistics.mean(gaps), 3),
                          "within_margin": sum(g <= FIDELITY_MARGIN for g in gaps), "edits": len(rows)}
