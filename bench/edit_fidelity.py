@@ -3,18 +3,22 @@
 Reads the pivots and true edits of an edit-suite folder (``invert3d bench --suite edit --out E``; a folder cut
 short works for the subjects whose pivot finished) and scores, per subject, attribute and strength, the novel
 views against the true edit (mean PSNR) for:
-- ``shipped``: the shipped regression direction on the tuned generator (what ``invert3d edit`` does);
+- ``shipped``: the shipped regression direction's mean edit on the tuned generator (``invert3d edit --mean-edit``);
 - ``frozen``: the same direction on the generator as shipped, at the coarse latent (no tuning, no residual), so
   the direction's own loss shows apart from what tuning fails to carry;
 - ``own_z``: the subject's own edit, w + mapping(ẑ + s e_k) − mapping(ẑ), with ẑ the mapping network's
-  preimage of the pivot (L-BFGS from ``RESTARTS`` starts; z is known only up to its norm, which the mapping
+  preimage of the pivot (``editing.subject.mapping_preimage``; z is known only up to its norm, which the mapping
   normalizes);
 - ``affine``: Δw = A (w − w̄) + b, fitted by least squares to the exact W changes of ``SAMPLES`` latents;
-- ``own_zfit``: the subject's own edit with ẑ fitted to the photo through the mapping network (stage 1 in z:
-  ``ZFIT_STEPS`` steps of the projector's schedule on the frozen generator, from the preimage above), on the tuned
-  generator;
+- ``own_zfit``: the subject's own edit with ẑ fitted to the photo through the mapping network
+  (``editing.subject.fit_subject_latent``: the projector's schedule on the frozen generator, from the preimage
+  above), on the tuned generator;
 - ``frozen_zfit``: mapping(ẑ + s e_k) on the frozen generator, no tuning: how well a z pivot edits on its own,
-  scored against its own fidelity.
+  scored against its own fidelity;
+- ``scaled_zfit``: the shipped direction, its step scaled by the subject's expected response
+  (Φ(ẑ_k + s) − Φ(ẑ_k)) / (s E[φ]), ẑ the fitted z above: a procedural parameter is low + (high − low) Φ(z_k),
+  so a subject near a tail moves less than the mean edit the direction is (E[φ] = 1 / (2 √π) per unit, Stein's
+  lemma): what ``invert3d edit`` does; ``scaled_ztrue`` the same with the subject's true z_k (its oracle).
 Beside them the unedited result against the true edit and each pivot's fidelity (against its own truth).
 
     python bench/edit_fidelity.py E [--method hfgi3d] [--out FILE.json]
@@ -35,11 +39,9 @@ from invert3d.benchmark.run import case_subject
 from invert3d.benchmark.suites import SUITES
 from invert3d.cameras import CameraRig
 from invert3d.checkpoints import load_generator
-from invert3d.config import LossConfig, ProjectionConfig
 from invert3d.editing.directions import Directions, apply_edit
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS
-from invert3d.inversion.losses import ReconstructionLoss
-from invert3d.inversion.projection import lr_schedule
+from invert3d.editing.subject import fit_subject_latent, mapped_w, mapping_preimage, response_scale
 from invert3d.media import load_photo
 from invert3d.pipeline.evaluate import mean_scores, score_subject
 from invert3d.pipeline.layout import ResultFolder
@@ -47,64 +49,14 @@ from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
 from invert3d.synthetic.params import PARAMETER_NAMES, sample_latents
 
-RESTARTS = 16
 SAMPLES = 20_000
-ZFIT_STEPS = 300  # the fast preset's projection steps
-ZFIT_LR = 0.05  # z has unit RMS: ten times the W projection's lr, as W's spread is ~0.6
 FIDELITY_MARGIN = 1.5  # dB: issue 16's target, an edit within this of its pivot's fidelity
-
-
-def _mapped(G, z: torch.Tensor, front: torch.Tensor) -> torch.Tensor:
-    """w [N, w_dim] of latents z [N, z_dim] (the generator has no camera conditioning: any label does)."""
-    return torch.cat([G.mapping(part, front.expand(len(part), -1))[:, 0] for part in z.split(5000)])
-
-
-def mapping_preimage(G, w: torch.Tensor, front: torch.Tensor, iters: int = 300) -> tuple[torch.Tensor, float]:
-    """(ẑ [z_dim] at unit RMS, mean squared W residual) minimising |mapping(ẑ) − w|² for w [w_dim]."""
-    z = torch.randn(RESTARTS, G.z_dim, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
-    opt = torch.optim.LBFGS([z], max_iter=iters, history_size=20, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = (_mapped(G, z, front) - w).square().mean(1).sum()
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():
-        opt.step(closure)
-    residual = (_mapped(G, z.detach(), front) - w).square().mean(1)
-    best = z.detach()[int(residual.argmin())]
-    return best / best.square().mean().sqrt(), float(residual.min())
-
-
-def fit_z(G, photo: torch.Tensor, camera: torch.Tensor, start: torch.Tensor, front: torch.Tensor) -> torch.Tensor:
-    """ẑ [z_dim] at unit RMS whose render at ``camera`` [1, 25] matches ``photo`` [1, 3, H, W] (the loss of the
-    inversion, the W projector's schedule and latent noise), from ``start`` [z_dim]."""
-    cfg = ProjectionConfig(steps=ZFIT_STEPS, lr=ZFIT_LR)
-    loss_fn = ReconstructionLoss(LossConfig())
-    target = loss_fn.prepare(photo)
-    z = start[None].clone().requires_grad_(True)
-    opt = torch.optim.Adam([z], lr=cfg.lr)
-    g = torch.Generator().manual_seed(0)
-    with torch.enable_grad():
-        for step in range(cfg.steps):
-            t = step / cfg.steps
-            for group in opt.param_groups:
-                group["lr"] = lr_schedule(t, cfg.lr, cfg.lr_rampup, cfg.lr_rampdown)
-            noise = cfg.initial_noise * max(0.0, 1.0 - t / cfg.noise_ramp) ** 2
-            image = G.synthesis(G.mapping(z + torch.randn(z.shape, generator=g) * noise, front), camera)["image"]
-            loss = loss_fn(image, target).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    z = z.detach()[0]
-    return z / z.square().mean().sqrt()
 
 
 def affine_edits(G, front: torch.Tensor) -> tuple[dict[tuple[str, float], torch.Tensor], dict, torch.Tensor]:
     """Per (attribute, strength): A [w_dim + 1, w_dim] of Δw = [w − w̄, 1] A, and its in-sample R²; w̄."""
     z = sample_latents(SAMPLES, 0)
-    w = _mapped(G, z, front)
+    w = mapped_w(G, z, front)
     mean = w.mean(0)
     x = torch.cat([w - mean, torch.ones(len(w), 1)], 1).double()
     gram = x.T @ x + torch.eye(x.shape[1], dtype=torch.double)  # a unit ridge
@@ -113,7 +65,7 @@ def affine_edits(G, front: torch.Tensor) -> tuple[dict[tuple[str, float], torch.
         for s in STRENGTHS:
             moved = z.clone()
             moved[:, PARAMETER_NAMES.index(name)] += s
-            dw = (_mapped(G, moved, front) - w).double()
+            dw = (mapped_w(G, moved, front) - w).double()
             a = torch.linalg.solve(gram, x.T @ dw)
             r2[f"{name}{s:+g}"] = round(float(1 - (x @ a - dw).square().sum() / (dw - dw.mean(0)).square().sum()), 3)
             fits[(name, s)] = a.float()
@@ -140,7 +92,7 @@ def main() -> None:
     front = CameraRig.of(G0.cfg.rendering).pose(0.0, 0.0)[None]
     directions = Directions.load(EMBEDDED_DIRECTIONS)
     affine, r2, w_mean = affine_edits(G0, front)
-    w_spread = round(float(_mapped(G0, sample_latents(2000, 1), front).var(0).mean()), 4)
+    w_spread = round(float(mapped_w(G0, sample_latents(2000, 1), front).var(0).mean()), 4)
     rows, subjects = [], {}
     for case in cases:
         pivot = ResultFolder(args.suite_dir / "runs" / case.name / args.method)
@@ -149,9 +101,10 @@ def main() -> None:
         frozen = Scene(G0, load_file(str(pivot.stages / "coarse.safetensors"))["ws"], tuned.intrinsics)
         w_pivot = tuned.ws[0].mean(0)
         z_hat, residual = mapping_preimage(G0, w_pivot, front)
-        w_hat = _mapped(G0, z_hat[None], front)[0]
-        z_fit = fit_z(G0, load_photo(pivot.input, G0.img_resolution), pivot.input_camera()[None], z_hat, front)
-        w_fit = _mapped(G0, z_fit[None], front)[0]
+        w_hat = mapped_w(G0, z_hat[None], front)[0]
+        z_fit = fit_subject_latent(G0, load_photo(pivot.input, G0.img_resolution), pivot.input_camera()[None], z_hat,
+                                   front)
+        w_fit = mapped_w(G0, z_fit[None], front)[0]
         fidelity = {"tuned": novel_psnr(tuned, subject, geometry), "frozen": novel_psnr(frozen, subject, geometry),
                     "frozen_zfit": novel_psnr(Scene(G0, w_fit.expand(1, G0.num_ws, -1), tuned.intrinsics),
                                               subject, geometry)}
@@ -167,8 +120,8 @@ def main() -> None:
                 moved[k] += s
                 fit_moved = z_fit.clone()
                 fit_moved[k] += s
-                w_fit_moved = _mapped(G0, fit_moved[None], front)[0]
-                offsets = {"own_z": _mapped(G0, moved[None], front)[0] - w_hat,
+                w_fit_moved = mapped_w(G0, fit_moved[None], front)[0]
+                offsets = {"own_z": mapped_w(G0, moved[None], front)[0] - w_hat,
                            "affine": torch.cat([w_pivot - w_mean, torch.ones(1)]) @ affine[(name, s)],
                            "own_zfit": w_fit_moved - w_fit}
                 step = directions.step(name) * s
@@ -180,19 +133,23 @@ def main() -> None:
                         **{kind: novel_psnr(Scene(tuned.G, apply_edit(tuned.ws, offset, 1.0), tuned.intrinsics),
                                             true_dir, true_geometry) for kind, offset in offsets.items()},
                         "frozen_zfit": novel_psnr(Scene(G0, w_fit_moved.expand(1, G0.num_ws, -1), tuned.intrinsics),
-                                                  true_dir, true_geometry)}
+                                                  true_dir, true_geometry),
+                        **{f"scaled_{kind}": novel_psnr(Scene(tuned.G, apply_edit(
+                            tuned.ws, step * response_scale(float(z[k]), s), 1.0), tuned.intrinsics),
+                            true_dir, true_geometry) for kind, z in (("zfit", z_fit), ("ztrue", z_true))}}
                 rows.append({"subject": case.name, "attribute": name, "strength": s, "z_true": round(float(z_true[k]), 3),
                              "z_hat": round(float(z_hat[k]), 3), "z_fit": round(float(z_fit[k]), 3),
                              **{k2: round(v, 3) for k2, v in psnr.items()}})
                 print(f"{case.name} {name} {s:+g}: " + ", ".join(f"{k2} {v:.2f}" for k2, v in psnr.items()),
                       flush=True)
     summary = {}
-    for kind in ("shipped", "frozen", "own_z", "affine", "own_zfit", "frozen_zfit"):
+    for kind in ("shipped", "frozen", "own_z", "affine", "own_zfit", "frozen_zfit", "scaled_zfit", "scaled_ztrue"):
         pivot_kind = kind if kind.startswith("frozen") else "tuned"
         gaps = [subjects[r["subject"]]["fidelity"][pivot_kind] - r[kind] for r in rows]
         summary[kind] = {"mean_psnr": round(statistics.mean(r[kind] for r in rows), 3),
                          "mean_gap_db": round(statistics.mean(gaps), 3),
-                         "within_margin": sum(g <= FIDELITY_MARGIN for g in gaps), "edits": len(rows)}
+                         "within_margin": sum(g <= FIDELITY_MARGIN for g in gaps),
+                         "gain_at_least_1db": sum(r[kind] - r["unedited"] >= 1 for r in rows), "edits": len(rows)}
     emit({"bench": "edit_fidelity", "method": args.method, "subjects": subjects, "affine_r2": r2,
           "summary": summary, "rows": rows}, args.out)
 

@@ -123,27 +123,36 @@ def test_edit_suite_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch):
     from invert3d.benchmark import edits
     from invert3d.benchmark.suites import Case
     from invert3d.checkpoints import checkpoint_identity, load_generator
+    from invert3d.config import ProjectionConfig
+    from invert3d.editing import subject
 
     monkeypatch.setitem(SUITES, "edit", (Case(1, "tattoo", 0.25),))
     monkeypatch.setattr(edits, "ATTRIBUTES", ("skin_tone",))
     monkeypatch.setattr(edits, "STRENGTHS", (2.0,))
     monkeypatch.setattr(edits, "SAMPLES", 4000)
+    monkeypatch.setattr(subject, "FIT", ProjectionConfig(steps=4, lr=0.05))  # the subject's latent, roughly
+    monkeypatch.setattr(subject, "RESTARTS", 2)
     tiny = ["coarse.steps=8", "pseudo.occluded.steps=4", "tuning.steps=8", "orbit_frames=4", "mesh_resolution=32",
             "pseudo.yaw_steps=3", "pseudo.pitch_steps=1"]
     out = tmp_path / "edit"
     report = edits.run_edit_suite(load_generator, ["hfgi3d"], out, checkpoint_identity(), echo=lambda _: None,
                                   settings=tiny)
-    assert [(r["directions"], r["strength"]) for r in report["rows"]] == [("plain", 2.0), ("conditional", 2.0)]
-    plain = report["rows"][0]
-    assert 1.9 < plain["achieved_sd"] < 2.1 and plain["leak_max_sd"] < 0.2  # the readout of the step
-    assert plain["gain_db"] > 0  # darker skin is closer to the darker truth than the unedited result
-    assert 0 < plain["seconds_per_edit"] < 120 and "seconds_per_edit" not in report["rows"][1]
+    assert [(r["directions"], r["strength"]) for r in report["rows"]] == [("plain", 2.0), ("conditional", 2.0),
+                                                                          ("mean", 2.0)]
+    plain, _, mean = report["rows"]
+    assert 1.9 < mean["achieved_sd"] < 2.1 and mean["leak_max_sd"] < 0.2  # the readout of the mean edit's step
+    assert mean["gain_db"] > 0  # darker skin is closer to the darker truth than the unedited result
+    assert plain["subject_aware"] and not mean["subject_aware"]  # the subject's response scales the plain step
+    scale = subject.response_scale(plain["subject_latent"], 2.0)
+    assert plain["achieved_sd"] == pytest.approx(mean["achieved_sd"] * scale, abs=0.01)
+    assert 0 < plain["seconds_per_edit"] < 300 and "seconds_per_edit" not in report["rows"][1]
     assert (out / "edits" / "s001_yaw+0.25_pitch+0.00" / "skin_tone+2" / "novel_views.png").is_file()
     assert Image.open(out / "strips" / "skin_tone.png").size[0] == 5 * 128
     (texture,) = report["texture_edits"]
     assert texture["texture_edit"]["views_near"] > 0 and texture["texture_edit_seconds"] > 0
     table = (out / "table.md").read_text()
-    assert "| hfgi3d/plain | 1 |" in table and "| hfgi3d/conditional | 1 |" in table and "Texture edits" in table
+    assert "| hfgi3d/plain | 1 |" in table and "| hfgi3d/conditional | 1 |" in table and "| hfgi3d/mean | 1 |" in table
+    assert "Texture edits" in table
     assert json.loads((out / "results.json").read_text())["summary"]["hfgi3d/plain"]["edits"] == 1
 
 

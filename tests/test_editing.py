@@ -109,7 +109,8 @@ def test_edit_writes_an_edited_result_that_render_accepts(embedded_directions, t
     _invert(subject, result, tiny("pti"))
     directions = embedded_directions / "directions.safetensors"
     out = tmp_path / "darker"
-    r = run("edit", result, "--attribute", "skin_tone", "--strength", "2", "--directions", directions, "--out", out)
+    r = run("edit", result, "--attribute", "skin_tone", "--strength", "2", "--directions", directions, "--out", out,
+            "--mean-edit")  # the subject-aware edit (its latent fitted, ~100 s) is tested in-process below
     assert r.returncode == 0, r.stderr
     for name in ("reconstruction.png", "novel_views.png", "orbit.mp4", "mesh.ply", "latent.safetensors",
                  "config.json", "summary.json"):
@@ -123,7 +124,7 @@ def test_edit_writes_an_edited_result_that_render_accepts(embedded_directions, t
     assert r.returncode == 0, r.stderr
     strip = tmp_path / "strip"
     r = run("edit", result, "--attribute", "hair_tone", "--strength", "-1", "--strength", "1", "--directions",
-            directions, "--out", strip)
+            directions, "--out", strip, "--mean-edit")
     assert r.returncode == 0, r.stderr
     assert np.asarray(Image.open(strip / "strip.png")).shape == (2 * 128, 5 * 128, 3)
     assert (strip / "edit.mp4").is_file() and (strip / "hair_tone_-1" / "summary.json").is_file()
@@ -135,6 +136,60 @@ def test_edit_writes_an_edited_result_that_render_accepts(embedded_directions, t
     r = run("edit", tmp_path, "--attribute", "skin_tone", "--strength", "1", "--directions", directions, "--out", never)
     assert r.returncode == 2 and "not a finished invert3d result" in r.stderr
     assert not never.exists()
+
+
+def test_response_scale_follows_the_normal_cdf_of_the_subjects_latent():
+    from invert3d.editing.subject import response_scale
+
+    assert response_scale(0.0, 1e-4) == pytest.approx(2.0 ** 0.5, rel=1e-3)  # phi(0) / E[phi] = sqrt(2)
+    assert response_scale(-1.5, -1.5) < 0.2 < 0.9 < response_scale(-1.5, 1.5)  # near a tail, away from it
+    assert response_scale(0.7, 1.2) == pytest.approx(response_scale(-0.7, -1.2))  # symmetric
+    big = 50.0  # from far below to far above: the parameter's whole range, (1 - 0) / (s E[phi])
+    assert response_scale(-big / 2, big) == pytest.approx(2 * (torch.pi ** 0.5) / big, rel=1e-6)
+
+
+def test_subject_aware_edit_scales_the_step_by_the_fitted_latent_and_keeps_it(subject_result, tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from invert3d.config import ProjectionConfig
+    from invert3d.editing import subject as subject_module
+    from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_result
+    from invert3d.editing.subject import LATENT_FILE, response_scale
+    from invert3d.synthetic.params import PARAMETER_NAMES
+
+    monkeypatch.setattr(subject_module, "FIT", ProjectionConfig(steps=4, lr=0.05))
+    monkeypatch.setattr(subject_module, "RESTARTS", 2)
+    directions = Directions.load(EMBEDDED_DIRECTIONS)
+    source = load_file(str(subject_result / "latent.safetensors"))["ws"]
+    step = directions.step("skull_width")
+    edit_result(subject_result, tmp_path / "own", "skull_width", [-1.5], directions)
+    z = load_file(str(subject_result / LATENT_FILE))["z"]  # fitted, kept in the result
+    assert z.shape == (len(PARAMETER_NAMES),) and z.square().mean() == pytest.approx(1.0, rel=1e-4)
+    record = json.loads((tmp_path / "own" / "summary.json").read_text())["edit"]
+    z_k = float(z[PARAMETER_NAMES.index("skull_width")])
+    assert record["subject_aware"] and record["subject_latent"] == pytest.approx(z_k, abs=1e-3)
+    moved = load_file(str(tmp_path / "own" / "latent.safetensors"))["ws"] - source
+    expected = step * -1.5 * response_scale(z_k, -1.5)
+    assert torch.allclose(moved, expected.expand_as(moved), atol=1e-5)
+    kept = (subject_result / LATENT_FILE).stat().st_mtime_ns
+    edit_result(subject_result, tmp_path / "mean", "skull_width", [-1.5], directions, mean_edit=True)
+    moved = load_file(str(tmp_path / "mean" / "latent.safetensors"))["ws"] - source
+    assert torch.allclose(moved, (step * -1.5).expand_as(moved), atol=1e-5)
+    assert not json.loads((tmp_path / "mean" / "summary.json").read_text())["edit"]["subject_aware"]
+    edit_result(subject_result, tmp_path / "again", "skin_tone", [1.0], directions)
+    assert (subject_result / LATENT_FILE).stat().st_mtime_ns == kept  # read back, not fitted again
+
+
+@pytest.fixture(scope="module")
+def subject_result(tmp_path_factory):
+    """A tiny PTI inversion of a synthetic subject into the embedded model."""
+    from tests.test_pipeline import _invert, tiny
+    from invert3d.synthetic.subject import make_subject, write_subject
+
+    root = tmp_path_factory.mktemp("subject_result")
+    write_subject(make_subject(2), root / "s", 0.2, 0.0, 128, mesh_resolution=48)
+    _invert(root / "s", root / "r", tiny("pti"))
+    return root / "r"
 
 
 def test_synth_shift_is_the_true_edit(tmp_path):

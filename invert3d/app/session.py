@@ -117,7 +117,8 @@ def attribute_edit(folder: ResultFolder, attribute: str, strength: float, device
     from invert3d.editing.edit import directions_for, edit_result
 
     out = folder.root.with_name(f"{folder.root.name}_{attribute}{strength:+g}")
-    edit_result(folder.root, out, attribute, [strength], directions_for(folder, None), device=device)
+    # the mean edit: instant, where the subject's own (invert3d edit's default) first fits its latent for ~100 s
+    edit_result(folder.root, out, attribute, [strength], directions_for(folder, None), device=device, mean_edit=True)
     return ResultFolder(out)
 
 

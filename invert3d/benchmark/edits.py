@@ -4,7 +4,9 @@ A generator of the synthetic world takes the subject's latent as its z, so the t
 is the same subject with that latent coordinate moved (``Case.shifted``), traced at the truth's cameras. Each
 tattooed subject of the suite is inverted once per method (the pivots); each edit moves its latent by a strength
 (sd of the attribute) along the plain and the conditional direction (learnt for the generator as ``invert3d
-directions`` learns them: for the embedded model, its shipped directions), rendered by its tuned generator. Scores, over
+directions`` learns them: for the embedded model, its shipped directions), each scaled by the subject's own
+response as ``invert3d edit`` does it (``editing/subject.py``), and along the plain one by its mean edit
+(``--mean-edit``), rendered by its tuned generator. Scores, over
 the truth's novel views: PSNR / LPIPS of the edited result against the true edit, of the unedited result against
 the true edit (the baseline an edit must beat), of the unedited result against the unedited truth (fidelity), and
 PSNR inside the tattoo of the true edit (does it survive); the change achieved and the other attributes' change,
@@ -31,7 +33,7 @@ from invert3d.benchmark.run import case_subject
 from invert3d.benchmark.suites import SUITES, Case
 from invert3d.cameras import load_label
 from invert3d.editing.directions import apply_edit, learn_directions
-from invert3d.editing.edit import edit_result
+from invert3d.editing.edit import edit_offset, edit_result
 from invert3d.editing.samples import is_synthetic_world_model, synthetic_samples
 from invert3d.editing.texture import edit_texture
 from invert3d.errors import Invert3dError
@@ -47,6 +49,9 @@ ATTRIBUTES = ("skin_tone", "hair_tone", "skull_width", "hair_volume")  # rendere
 STRENGTHS = (-1.5, 1.5)  # sd of the attribute
 NEAR_YAW = 0.3  # rad: the views a texture edit's paint must be legible in
 STRIP_VIEWS = 5  # novel views per row of a strip (the truth's first pitch row)
+# The plain direction moved as far as the subject's own latent says (``invert3d edit``'s default), the conditional
+# one likewise, and the plain direction's mean edit (``--mean-edit``)
+VARIANTS = ("plain", "conditional", "mean")
 SAMPLES = 20_000  # latents the directions are learnt from (as the shipped ones are), and the readout's
 
 
@@ -118,20 +123,21 @@ def run_edit_suite(G_factory, methods: list[str], out: Path, checkpoint: dict[st
             for (name, strength), (true_dir, true_geometry) in truths.items():
                 k = PARAMETER_NAMES.index(name)
                 baseline = mean_scores(score_subject(scene, true_dir, true_geometry).novel)
-                for conditional in (False, True):
-                    step = directions.step(name, conditional)
-                    row = {"subject": case.name, "method": method,
-                           "directions": "conditional" if conditional else "plain", "attribute": name,
-                           "strength": strength}
-                    if not conditional and method == methods[0]:
+                for variant in VARIANTS:
+                    conditional, mean_edit = variant == "conditional", variant == "mean"
+                    offset, how = edit_offset(pivot, directions, name, conditional, mean_edit)
+                    step = offset(strength)
+                    row = {"subject": case.name, "method": method, "directions": variant, "attribute": name,
+                           "strength": strength, **how}
+                    if variant == "plain" and method == methods[0]:
                         started = time.monotonic()
                         edit_result(pivot.root, out / "edits" / case.name / f"{name}{strength:+g}", name, [strength],
                                     directions)
                         row["seconds_per_edit"] = round(time.monotonic() - started, 1)
-                    edited = score_subject(Scene(scene.G, apply_edit(scene.ws, step, strength), scene.intrinsics),
+                    edited = score_subject(Scene(scene.G, apply_edit(scene.ws, step, 1.0), scene.intrinsics),
                                            true_dir, true_geometry)
                     m = mean_scores(edited.novel)
-                    moved = (step @ readout[:-1]) * strength / label_sd  # [K] labels moved, in sd
+                    moved = (step @ readout[:-1]) / label_sd  # [K] labels moved, in sd
                     others = torch.cat([moved[:k], moved[k + 1:]]).abs()
                     row.update({"edit_psnr": m["psnr"], "unedited_psnr": baseline["psnr"],
                                 "gain_db": round(m["psnr"] - baseline["psnr"], 3), "edit_lpips": m["lpips_alex"],
@@ -143,7 +149,7 @@ def run_edit_suite(G_factory, methods: list[str], out: Path, checkpoint: dict[st
                     echo(f"{case.name} {method} {row['directions']} {name} {strength:+g}: edit {m['psnr']:.2f} dB vs "
                          f"unedited {baseline['psnr']:.2f} (gain {row['gain_db']:+.2f}), achieved "
                          f"{moved[k]:+.2f} sd, leak <= {others.max():.2f} sd")
-                    if not conditional and method == methods[0]:
+                    if variant == "plain" and method == methods[0]:
                         strips[name].append([s.truth for s in edited.novel[:STRIP_VIEWS]]
                                             + [s.image for s in edited.novel[:STRIP_VIEWS]])
         if "hfgi3d" in methods:
@@ -151,7 +157,7 @@ def run_edit_suite(G_factory, methods: list[str], out: Path, checkpoint: dict[st
     for name, pairs in strips.items():
         save_png(out / "strips" / f"{name}.png", image_grid([im for pair in pairs for im in pair], STRIP_VIEWS))
     variants = sorted({(r["method"], r["directions"]) for r in rows},
-                      key=lambda v: (methods.index(v[0]), v[1] == "conditional"))
+                      key=lambda v: (methods.index(v[0]), VARIANTS.index(v[1])))
     summary = {f"{m}/{d}": _summary([r for r in rows if (r["method"], r["directions"]) == (m, d)])
                for m, d in variants}
     report = {"suite": "edit", "methods": methods, "attributes": list(ATTRIBUTES), "strengths": list(STRENGTHS),

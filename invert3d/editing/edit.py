@@ -4,12 +4,18 @@ No re-inversion: the tuned generator of the result (PTI's lesson: edits learnt o
 over to the tuned one) renders the moved latent. One strength gives an edited result folder in the result layout
 (``invert3d render`` accepts it); several give one folder each, ``strip.png`` (rows: strengths, columns: yaw
 -0.6 … 0.6) and ``edit.mp4`` (the input view while the strength sweeps from the first to the last).
+
+How far: a classifier's direction (FFHQ) moves by strength x its unit. An exact-label direction (the embedded
+model's) moves this subject as far as an edit of that many sd of its latent coordinate moves it, which near a
+tail is much less than the mean edit the direction is (``editing/subject.py``; the first edit of a result fits
+its latent); ``mean_edit`` moves by the mean edit.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -65,10 +71,27 @@ def _edited_folder(out: Path, scene: Scene, source: ResultFolder, ws: torch.Tens
         folder.write_summary({"edit": record, "seconds": round(time.monotonic() - started, 2)})
 
 
+def edit_offset(source: ResultFolder, directions: Directions, attribute: str, conditional: bool = False,
+                mean_edit: bool = False) -> tuple[Callable[[float], torch.Tensor], dict]:
+    """(strength -> W offset [w_dim], what the record says of it). Exact-label directions of the synthetic world
+    move this subject as far as its own latent says an edit of that many sd moves it (``editing/subject.py``: the
+    subject's z fitted once and kept in the result); ``mean_edit``, or a classifier's directions: the direction's
+    mean edit, strength times its step."""
+    from invert3d.editing.subject import response_scale, subject_latent
+    from invert3d.synthetic.params import PARAMETER_NAMES
+
+    step = directions.step(attribute, conditional)
+    if mean_edit or directions.unit_kind != "label_sd" or attribute not in PARAMETER_NAMES:
+        return (lambda s: step * s), {"subject_aware": False}
+    z = float(subject_latent(source)[PARAMETER_NAMES.index(attribute)])
+    return (lambda s: step * s * response_scale(z, s)), {"subject_aware": True, "subject_latent": round(z, 3)}
+
+
 def edit_result(result: Path, out: Path, attribute: str, strengths: list[float], directions: Directions,
-                conditional: bool = False, layers: tuple[int, int] | None = None, device: str = "cpu") -> list[Path]:
+                conditional: bool = False, layers: tuple[int, int] | None = None, device: str = "cpu",
+                mean_edit: bool = False) -> list[Path]:
     """Write the edits of ``result`` into ``out`` (new or empty; see the module docstring); returns the edited
-    result folders."""
+    result folders. ``mean_edit``: see ``edit_offset``."""
     source = ResultFolder(result)
     scene = source.open(device)
     G = scene.G
@@ -76,10 +99,10 @@ def edit_result(result: Path, out: Path, attribute: str, strengths: list[float],
         raise Invert3dError(f"the directions are {directions.vectors.shape[1]}-D, the result's W is {G.w_dim}-D")
     if layers is not None and not 0 <= layers[0] < layers[1] <= G.num_ws:
         raise Invert3dError(f"--layers must lie within 0-{G.num_ws - 1} (the generator's W+ layers)")
-    step = directions.step(attribute, conditional)
+    offset, how = edit_offset(source, directions, attribute, conditional, mean_edit)
     record = {"attribute": attribute, "conditional": conditional, "layers": list(layers or (0, G.num_ws)),
-              "unit": directions.unit_kind, "source": str(result)}
-    edited = [apply_edit(scene.ws, step, s, layers) for s in strengths]
+              "unit": directions.unit_kind, "source": str(result), **how}
+    edited = [apply_edit(scene.ws, offset(s).to(scene.ws), 1.0, layers) for s in strengths]
     if len(strengths) == 1:
         _edited_folder(out, scene, source, edited[0], {**record, "strength": strengths[0]})
         return [out]
@@ -93,6 +116,6 @@ def edit_result(result: Path, out: Path, attribute: str, strengths: list[float],
     save_png(out / "strip.png", image_grid(rows, len(NOVEL_YAWS)))
     camera = source.input_camera()
     sweep = np.linspace(strengths[0], strengths[-1], VIDEO_FRAMES)
-    frames = (next(Scene(G, apply_edit(scene.ws, step, float(s), layers)).views(camera[None])) for s in sweep)
+    frames = (next(Scene(G, apply_edit(scene.ws, offset(float(s)), 1.0, layers)).views(camera[None])) for s in sweep)
     write_video(out / "edit.mp4", frames)
     return folders
