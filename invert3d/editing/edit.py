@@ -39,9 +39,8 @@ def directions_for(result: ResultFolder, directions: Path | None) -> Directions:
     """``directions`` if given, else the embedded model's shipped ones for a result inverted into it."""
     if directions is not None:
         return Directions.load(directions)
-    source = result.read_config().get("checkpoint")
-    path = source.get("path") if isinstance(source, dict) else source
-    if path != "embedded":
+    path = result.checkpoint_path()
+    if path is not None:
         raise Invert3dError(f"{result.root} was inverted into {path}; give its directions with --directions (made "
                             "by invert3d directions --checkpoint ...)")
     return Directions.load(EMBEDDED_DIRECTIONS)
@@ -102,7 +101,7 @@ def edit_result(result: Path, out: Path, attribute: str, strengths: list[float],
     offset, how = edit_offset(source, directions, attribute, conditional, mean_edit)
     record = {"attribute": attribute, "conditional": conditional, "layers": list(layers or (0, G.num_ws)),
               "unit": directions.unit_kind, "source": str(result), **how}
-    edited = [apply_edit(scene.ws, offset(s).to(scene.ws), 1.0, layers) for s in strengths]
+    edited = [apply_edit(scene.ws, offset(s), 1.0, layers) for s in strengths]
     if len(strengths) == 1:
         _edited_folder(out, scene, source, edited[0], {**record, "strength": strengths[0]})
         return [out]

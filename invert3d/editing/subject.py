@@ -96,9 +96,7 @@ def fit_subject_latent(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.
 
 def pretrained_generator(result: ResultFolder) -> TriPlaneGenerator:
     """The generator the result was inverted into, as it was before tuning."""
-    source = result.read_config().get("checkpoint")
-    path = source.get("path") if isinstance(source, dict) else source
-    return load_generator(None if path in (None, "embedded") else path)
+    return load_generator(result.checkpoint_path())
 
 
 def subject_latent(result: ResultFolder) -> torch.Tensor:

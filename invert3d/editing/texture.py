@@ -28,8 +28,7 @@ def edit_texture(result: Path, edited: Path, out: Path, device: str = "cpu", qui
         raise Invert3dError(f"{result} is not a finished invert3d result with its stages/ cache")
     config = source.read_config()
     cfg = InversionConfig.from_dict(config["inversion"])
-    path = config["checkpoint"]["path"] if isinstance(config["checkpoint"], dict) else config["checkpoint"]
-    checkpoint = None if path == "embedded" else Path(path)
+    checkpoint = source.checkpoint_path()
     G = load_generator(checkpoint, device)
     photo = load_photo(edited, G.img_resolution)
     camera = source.input_camera()

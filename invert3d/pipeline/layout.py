@@ -74,6 +74,12 @@ class ResultFolder:
         except (OSError, ValueError):
             raise Invert3dError(f"{self.config} is missing or unreadable") from None
 
+    def checkpoint_path(self) -> Path | None:
+        """The checkpoint the result was inverted into, as config.json names it; None for the embedded model."""
+        source = self.read_config().get("checkpoint")
+        path = source.get("path") if isinstance(source, dict) else source
+        return None if path in (None, "embedded") else Path(path)
+
     def write_config(self, config: dict) -> None:
         with atomic_file(self.config) as tmp:
             tmp.write_text(json.dumps(config, indent=2))
