@@ -148,7 +148,8 @@ def test_response_scale_follows_the_normal_cdf_of_the_subjects_latent():
     assert response_scale(-big / 2, big) == pytest.approx(2 * (torch.pi ** 0.5) / big, rel=1e-6)
 
 
-def test_subject_aware_edit_scales_the_step_by_the_fitted_latent_and_keeps_it(subject_result, tmp_path, monkeypatch):
+def test_subject_aware_edit_scales_the_step_by_the_fitted_latent_and_keeps_it(subject_result, tmp_path, monkeypatch,
+                                                                             capsys):
     from safetensors.torch import load_file
 
     from invert3d.config import ProjectionConfig
@@ -164,6 +165,7 @@ def test_subject_aware_edit_scales_the_step_by_the_fitted_latent_and_keeps_it(su
     step = directions.step("skull_width")
     edit_result(subject_result, tmp_path / "own", "skull_width", [-1.5], directions)
     z = load_file(str(subject_result / LATENT_FILE))["z"]  # fitted, kept in the result
+    assert "subject latent (once per result)" in capsys.readouterr().err  # the fit shows its progress
     assert z.shape == (len(PARAMETER_NAMES),) and z.square().mean() == pytest.approx(1.0, rel=1e-4)
     record = json.loads((tmp_path / "own" / "summary.json").read_text())["edit"]
     z_k = float(z[PARAMETER_NAMES.index("skull_width")])
@@ -178,6 +180,7 @@ def test_subject_aware_edit_scales_the_step_by_the_fitted_latent_and_keeps_it(su
     assert not json.loads((tmp_path / "mean" / "summary.json").read_text())["edit"]["subject_aware"]
     edit_result(subject_result, tmp_path / "again", "skin_tone", [1.0], directions)
     assert (subject_result / LATENT_FILE).stat().st_mtime_ns == kept  # read back, not fitted again
+    assert "subject latent" not in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

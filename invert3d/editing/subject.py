@@ -20,6 +20,7 @@ import math
 import torch
 from safetensors.torch import load_file, save_file
 
+from invert3d import console
 from invert3d.cameras import CameraRig
 from invert3d.checkpoints import load_generator
 from invert3d.config import LossConfig, ProjectionConfig
@@ -80,7 +81,7 @@ def fit_subject_latent(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.
     opt = torch.optim.Adam([z], lr=FIT.lr)
     g = torch.Generator().manual_seed(0)
     with torch.enable_grad():
-        for step in range(FIT.steps):
+        for step in console.progress(range(FIT.steps), desc="subject latent (once per result)", unit="step"):
             t = step / FIT.steps
             for group in opt.param_groups:
                 group["lr"] = lr_schedule(t, FIT.lr, FIT.lr_rampup, FIT.lr_rampdown)
