@@ -34,7 +34,7 @@ import torch
 from report import emit
 from safetensors.torch import load_file
 
-from invert3d.benchmark.edits import ATTRIBUTES, STRENGTHS
+from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS
 from invert3d.benchmark.run import case_subject
 from invert3d.benchmark.suites import SUITES
 from invert3d.cameras import CameraRig
@@ -50,7 +50,6 @@ from invert3d.scene import Scene
 from invert3d.synthetic.params import PARAMETER_NAMES, sample_latents
 
 SAMPLES = 20_000
-FIDELITY_MARGIN = 1.5  # dB: issue 16's target, an edit within this of its pivot's fidelity
 
 
 def affine_edits(G, front: torch.Tensor) -> tuple[dict[tuple[str, float], torch.Tensor], dict, torch.Tensor]:

@@ -22,14 +22,12 @@ from pathlib import Path
 
 from report import emit
 
-from invert3d.benchmark.edits import ATTRIBUTES, STRENGTHS, _invert
+from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS, _invert
 from invert3d.benchmark.run import case_subject
 from invert3d.benchmark.suites import SUITES
 from invert3d.checkpoints import checkpoint_identity, load_generator
 from invert3d.pipeline.evaluate import mean_scores, score_subject
 from invert3d.runtime import tune_runtime
-
-FIDELITY_MARGIN = 1.5  # dB: issue 16's target
 
 
 def _edit(text: str) -> tuple[str, str, float]:
