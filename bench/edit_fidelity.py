@@ -7,7 +7,7 @@ views against the true edit (mean PSNR) for:
 - ``frozen``: the same direction on the generator as shipped, at the coarse latent (no tuning, no residual), so
   the direction's own loss shows apart from what tuning fails to carry;
 - ``own_z``: the subject's own edit, w + mapping(ẑ + s e_k) − mapping(ẑ), with ẑ the mapping network's
-  preimage of the pivot (``editing.subject.mapping_preimage``; z is known only up to its norm, which the mapping
+  preimage of the pivot (``inversion.preimage.mapping_preimage``; z is known only up to its norm, which the mapping
   normalizes);
 - ``affine``: Δw = A (w − w̄) + b, fitted by least squares to the exact W changes of ``SAMPLES`` latents;
 - ``own_zfit``: the subject's own edit with ẑ fitted to the photo through the mapping network
@@ -41,7 +41,8 @@ from invert3d.cameras import CameraRig
 from invert3d.checkpoints import load_generator
 from invert3d.editing.directions import Directions, apply_edit
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS
-from invert3d.editing.subject import fit_subject_latent, mapped_w, mapping_preimage, response_scale
+from invert3d.editing.subject import fit_subject_latent, response_scale
+from invert3d.inversion.preimage import mapped_w, mapping_preimage
 from invert3d.media import load_photo
 from invert3d.pipeline.evaluate import mean_scores, score_subject
 from invert3d.pipeline.layout import ResultFolder

@@ -13,7 +13,7 @@ from invert3d.settings import check_fields, from_dict, setting
 
 METHODS = ("hfgi3d", "pti")
 PRESETS = ("paper", "fast")
-LATENT_SPACES = ("w", "w+")
+LATENT_SPACES = ("w", "w+", "z")
 BLENDS = ("poisson", "gaussian")
 PRECISIONS = ("auto", "float32", "bfloat16")
 PSEUDO_LOSSES = ("masked", "blended")

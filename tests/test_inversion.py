@@ -49,6 +49,20 @@ def test_projection_fits_the_target(generator, target):
     assert _loss(generator, ws, image, cam) < 0.7 * _loss(generator, start, image, cam)
 
 
+def test_projection_in_z_stays_on_the_mapping_and_fits(generator, target, monkeypatch):
+    image, cam = target
+    cfg = ProjectionConfig(steps=25, lr=0.3, space="z", w_avg_samples=500)
+    w_start = project(generator, image, cam, replace(cfg, space="w", steps=1, lr=1e-12), ReconstructionLoss(L2))
+    mapped = []
+    mapping = generator.mapping
+    monkeypatch.setattr(generator, "mapping", lambda z, c, **kw: mapped.append((z, mapping(z, c, **kw))) or mapped[-1][1])
+    ws = project(generator, image, cam, cfg, ReconstructionLoss(L2), start=w_start)
+    z, last = mapped[-1]
+    assert z.shape == (1, generator.z_dim) and torch.equal(ws, last)  # the result is the mapping of the fitted z
+    assert ws.shape == (1, generator.num_ws, generator.w_dim)
+    assert _loss(generator, ws, image, cam) < 0.7 * _loss(generator, w_start, image, cam)
+
+
 def test_masked_projection_ignores_masked_pixels(generator, target):
     image, cam = target
     mask = torch.ones(1, 1, *image.shape[-2:])

@@ -29,6 +29,7 @@ from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.generator import TriPlaneGenerator
 from invert3d.inversion.losses import ReconstructionLoss
+from invert3d.inversion.preimage import mapping_preimage
 from invert3d.inversion.projection import lr_schedule
 from invert3d.media import load_photo
 from invert3d.pipeline.layout import ResultFolder
@@ -36,39 +37,12 @@ from invert3d.pipeline.layout import ResultFolder
 LATENT_FILE = "subject_latent.safetensors"
 MEAN_SLOPE = 1 / (2 * math.sqrt(math.pi))  # E[phi(z)], z ~ N(0, 1): a parameter's mean change per unit of z
 FIT = ProjectionConfig(steps=300, lr=0.05)  # z has unit RMS: lr 10x the W projection's (W's spread is ~0.4)
-RESTARTS = 16  # random starts of the preimage search
 
 
 def response_scale(z: float, s: float) -> float:
     """How far a subject at latent coordinate ``z`` moves for an edit of ``s`` sd, relative to the mean edit."""
     phi = lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2)))  # noqa: E731
     return 1.0 if s == 0 else (phi(z + s) - phi(z)) / (s * MEAN_SLOPE)
-
-
-def mapped_w(G: TriPlaneGenerator, z: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
-    """w [N, w_dim] of latents z [N, z_dim] at camera [1, 25] (5,000 at a time)."""
-    return torch.cat([G.mapping(part, camera.expand(len(part), -1))[:, 0] for part in z.split(5000)])
-
-
-def mapping_preimage(G: TriPlaneGenerator, w: torch.Tensor, camera: torch.Tensor, iters: int = 300
-                     ) -> tuple[torch.Tensor, float]:
-    """(z [z_dim] at unit RMS, mean squared W residual) minimising |mapping(z) - w|^2 for w [w_dim], by L-BFGS
-    from ``RESTARTS`` random starts (z only up to its norm, which the mapping normalizes)."""
-    z = torch.randn(RESTARTS, G.z_dim, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
-    opt = torch.optim.LBFGS([z], max_iter=iters, history_size=20, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = (mapped_w(G, z, camera) - w).square().mean(1).sum()
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():
-        opt.step(closure)
-    with torch.no_grad():
-        residual = (mapped_w(G, z.detach(), camera) - w).square().mean(1)
-    best = z.detach()[int(residual.argmin())]
-    return best / best.square().mean().sqrt(), float(residual.min())
 
 
 def fit_subject_latent(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, start: torch.Tensor,

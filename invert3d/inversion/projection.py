@@ -2,7 +2,8 @@
 
 The latent starts at the generator's average w (or at a given latent), follows StyleGAN's projector schedule
 (lr ramp up and down, decaying exploration noise on the latent) and is fitted with L_rec at one camera, optionally
-under a mask.
+under a mask. In W one w is shared by all layers, in W+ each layer has its own, in Z the latent is the mapping
+network's input (started at the preimage of the starting w), so the fit stays on the generator's prior.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 from invert3d.config import ProjectionConfig
 from invert3d.generator import TriPlaneGenerator
 from invert3d.inversion.losses import ReconstructionLoss
+from invert3d.inversion.preimage import mapping_preimage
 from invert3d.inversion.progress import StageCheckpoint, StageLog, resume
 
 
@@ -43,13 +45,15 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
             seed: int = 0, log: StageLog | None = None, checkpoint: StageCheckpoint | None = None) -> torch.Tensor:
     """Fit a latent so that G renders ``target`` [1, 3, H, W] at ``camera`` [25] (under ``mask`` [1, 1, H, W]).
 
-    Returns ws [1, num_ws, w_dim]. In space 'w' one w is shared by all layers; in 'w+' each layer has its own.
+    Returns ws [1, num_ws, w_dim] (``cfg.space``: see the module docstring).
     """
     device = target.device
     cam = camera.reshape(1, -1).to(device)
     w_avg, w_std = latent_stats(G, cam[0], cfg.w_avg_samples, seed)
-    layers = 1 if cfg.space == "w" else G.num_ws
+    layers = G.num_ws if cfg.space == "w+" else 1
     init = w_avg.expand(1, layers, -1) if start is None else start[:, :layers]
+    if cfg.space == "z":  # z has unit RMS: the exploration noise is in its units
+        init, w_std = mapping_preimage(G, init[0, 0].detach(), cam)[0][None], 1.0
     w = init.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=cfg.lr, betas=(0.9, 0.999))
     prepared = loss_fn.prepare(target, mask)
@@ -66,7 +70,7 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
             group["lr"] = lr_schedule(t, cfg.lr, cfg.lr_rampup, cfg.lr_rampdown)
         strength = w_std * cfg.initial_noise * max(0.0, 1.0 - t / cfg.noise_ramp) ** 2
         noisy = w + torch.randn(w.shape, generator=g, device=device) * strength
-        ws = noisy.expand(1, G.num_ws, -1) if layers == 1 else noisy
+        ws = _synthesis_ws(G, noisy, cam, cfg.space)
         image = G.synthesis(ws, cam)["image"]
         loss = loss_fn(image, prepared).sum()
         opt.zero_grad(set_to_none=True)
@@ -78,4 +82,12 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
             checkpoint.maybe_save(step + 1, opt, g, lambda: {"w": w.detach()})
     if log is not None:
         log.close()
-    return w.detach().expand(1, G.num_ws, -1).clone() if layers == 1 else w.detach().clone()
+    with torch.no_grad():
+        return _synthesis_ws(G, w.detach(), cam, cfg.space).clone()
+
+
+def _synthesis_ws(G: TriPlaneGenerator, latent: torch.Tensor, cam: torch.Tensor, space: str) -> torch.Tensor:
+    """ws [1, num_ws, w_dim] of the optimized latent: w [1, 1, w_dim], w+ [1, num_ws, w_dim] or z [1, z_dim]."""
+    if space == "z":
+        return G.mapping(latent, cam)
+    return latent.expand(1, G.num_ws, -1) if space == "w" else latent
