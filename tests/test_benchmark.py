@@ -125,13 +125,14 @@ def test_edit_suite_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch):
     from invert3d.checkpoints import checkpoint_identity, load_generator
     from invert3d.config import ProjectionConfig
     from invert3d.editing import subject
+    from invert3d.inversion import preimage
 
     monkeypatch.setitem(SUITES, "edit", (Case(1, "tattoo", 0.25),))
     monkeypatch.setattr(edits, "ATTRIBUTES", ("skin_tone",))
     monkeypatch.setattr(edits, "STRENGTHS", (2.0,))
     monkeypatch.setattr(edits, "SAMPLES", 4000)
     monkeypatch.setattr(subject, "FIT", ProjectionConfig(steps=4, lr=0.05))  # the subject's latent, roughly
-    monkeypatch.setattr(subject, "RESTARTS", 2)
+    monkeypatch.setattr(preimage, "RESTARTS", 2)
     tiny = ["coarse.steps=8", "pseudo.occluded.steps=4", "tuning.steps=8", "orbit_frames=4", "mesh_resolution=32",
             "pseudo.yaw_steps=3", "pseudo.pitch_steps=1"]
     out = tmp_path / "edit"

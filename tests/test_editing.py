@@ -156,10 +156,11 @@ def test_subject_aware_edit_scales_the_step_by_the_fitted_latent_and_keeps_it(su
     from invert3d.editing import subject as subject_module
     from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_result
     from invert3d.editing.subject import LATENT_FILE, response_scale
+    from invert3d.inversion import preimage
     from invert3d.synthetic.params import PARAMETER_NAMES
 
     monkeypatch.setattr(subject_module, "FIT", ProjectionConfig(steps=4, lr=0.05))
-    monkeypatch.setattr(subject_module, "RESTARTS", 2)
+    monkeypatch.setattr(preimage, "RESTARTS", 2)
     directions = Directions.load(EMBEDDED_DIRECTIONS)
     source = load_file(str(subject_result / "latent.safetensors"))["ws"]
     step = directions.step("skull_width")
