@@ -223,7 +223,7 @@ class InversionConfig:
 
 def preset(name: str = "paper", method: str = "hfgi3d", **overrides) -> InversionConfig:
     """'paper': the paper's budgets (1000 projection steps at lr 5e-3, 3000 tuning steps at lr 3e-4);
-    'fast': 300 / 100 / 150 steps (projection / occluded fit / tuning), for previews and the demo, 3 to 5 min on
+    'fast': 300 / 100 / 150 steps (projection / occluded fit / tuning), for previews and the demo, 4 to 6 min on
     2 CPU cores with the embedded model (by the CPU). The projection's steps are the cheapest (0.2 s against 0.5 s
     a tuning step) and the best spent: on the sweep suite (embedded model) 100 -> 200 -> 300 gave the coarse geometry
     that pseudo views are built on a Chamfer distance 5.36 -> 4.78 -> 4.57e-3 and the novel views 24.54 -> 25.99

@@ -55,7 +55,12 @@ def test_projection_in_z_stays_on_the_mapping_and_fits(generator, target, monkey
     w_start = project(generator, image, cam, replace(cfg, space="w", steps=1, lr=1e-12), ReconstructionLoss(L2))
     mapped = []
     mapping = generator.mapping
-    monkeypatch.setattr(generator, "mapping", lambda z, c, **kw: mapped.append((z, mapping(z, c, **kw))) or mapped[-1][1])
+
+    def recorded(z, c, **kw):
+        mapped.append((z, mapping(z, c, **kw)))
+        return mapped[-1][1]
+
+    monkeypatch.setattr(generator, "mapping", recorded)
     ws = project(generator, image, cam, cfg, ReconstructionLoss(L2), start=w_start)
     z, last = mapped[-1]
     assert z.shape == (1, generator.z_dim) and torch.equal(ws, last)  # the result is the mapping of the fitted z
