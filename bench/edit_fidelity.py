@@ -102,8 +102,8 @@ def main() -> None:
         w_pivot = tuned.ws[0].mean(0)
         z_hat, residual = mapping_preimage(G0, w_pivot, front)
         w_hat = mapped_w(G0, z_hat[None], front)[0]
-        z_fit = fit_subject_latent(G0, load_photo(pivot.input, G0.img_resolution), pivot.input_camera()[None], z_hat,
-                                   front)
+        z_fit = fit_subject_latent(G0, load_photo(pivot.input, G0.img_resolution), pivot.input_camera()[None],
+                                   w_pivot.expand(1, G0.num_ws, -1))
         w_fit = mapped_w(G0, z_fit[None], front)[0]
         fidelity = {"tuned": novel_psnr(tuned, subject, geometry), "frozen": novel_psnr(frozen, subject, geometry),
                     "frozen_zfit": novel_psnr(Scene(G0, w_fit.expand(1, G0.num_ws, -1), tuned.intrinsics),

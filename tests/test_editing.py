@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -152,14 +153,13 @@ def test_subject_aware_edit_scales_the_step_by_the_fitted_latent_and_keeps_it(su
                                                                              capsys):
     from safetensors.torch import load_file
 
-    from invert3d.config import ProjectionConfig
     from invert3d.editing import subject as subject_module
     from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_result
     from invert3d.editing.subject import LATENT_FILE, response_scale
     from invert3d.inversion import preimage
     from invert3d.synthetic.params import PARAMETER_NAMES
 
-    monkeypatch.setattr(subject_module, "FIT", ProjectionConfig(steps=4, lr=0.05))
+    monkeypatch.setattr(subject_module, "FIT", dataclasses.replace(subject_module.FIT, steps=4))
     monkeypatch.setattr(preimage, "RESTARTS", 2)
     directions = Directions.load(EMBEDDED_DIRECTIONS)
     source = load_file(str(subject_result / "latent.safetensors"))["ws"]

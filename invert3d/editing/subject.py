@@ -20,8 +20,6 @@ import math
 import torch
 from safetensors.torch import load_file, save_file
 
-from invert3d import console
-from invert3d.cameras import CameraRig
 from invert3d.checkpoints import load_generator
 from invert3d.config import LossConfig, ProjectionConfig
 from invert3d.editing.samples import is_synthetic_world_model
@@ -29,14 +27,14 @@ from invert3d.errors import Invert3dError
 from invert3d.files import atomic_file
 from invert3d.generator import TriPlaneGenerator
 from invert3d.inversion.losses import ReconstructionLoss
-from invert3d.inversion.preimage import mapping_preimage
-from invert3d.inversion.projection import lr_schedule
+from invert3d.inversion.progress import StageLog
+from invert3d.inversion.projection import fit_latent
 from invert3d.media import load_photo
 from invert3d.pipeline.layout import ResultFolder
 
 LATENT_FILE = "subject_latent.safetensors"
 MEAN_SLOPE = 1 / (2 * math.sqrt(math.pi))  # E[phi(z)], z ~ N(0, 1): a parameter's mean change per unit of z
-FIT = ProjectionConfig(steps=300, lr=0.05)  # z has unit RMS: lr 10x the W projection's (W's spread is ~0.4)
+FIT = ProjectionConfig(steps=300, lr=0.05, space="z")  # z has unit RMS: lr 10x the W projection's (W's spread ~0.4)
 
 
 def response_scale(z: float, s: float) -> float:
@@ -45,27 +43,12 @@ def response_scale(z: float, s: float) -> float:
     return 1.0 if s == 0 else (phi(z + s) - phi(z)) / (s * MEAN_SLOPE)
 
 
-def fit_subject_latent(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, start: torch.Tensor,
-                       front: torch.Tensor) -> torch.Tensor:
-    """z [z_dim] at unit RMS whose render at ``camera`` [1, 25] matches ``photo`` [1, 3, H, W] (the inversion's
-    loss, the projector's schedule and decaying latent noise), from ``start`` [z_dim]; mapped at ``front``."""
-    loss_fn = ReconstructionLoss(LossConfig())
-    target = loss_fn.prepare(photo)
-    z = start[None].clone().requires_grad_(True)
-    opt = torch.optim.Adam([z], lr=FIT.lr)
-    g = torch.Generator().manual_seed(0)
-    with torch.enable_grad():
-        for step in console.progress(range(FIT.steps), desc="subject latent (once per result)", unit="step"):
-            t = step / FIT.steps
-            for group in opt.param_groups:
-                group["lr"] = lr_schedule(t, FIT.lr, FIT.lr_rampup, FIT.lr_rampdown)
-            noise = FIT.initial_noise * max(0.0, 1.0 - t / FIT.noise_ramp) ** 2
-            ws = G.mapping(z + torch.randn(z.shape, generator=g) * noise, front)
-            loss = loss_fn(G.synthesis(ws, camera)["image"], target).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    z = z.detach()[0]
+def fit_subject_latent(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor,
+                       stage1_ws: torch.Tensor) -> torch.Tensor:
+    """z [z_dim] at unit RMS whose render at ``camera`` [1, 25] matches ``photo`` [1, 3, H, W]: the projector in Z
+    (``FIT``, the inversion's loss) from the preimage of ``stage1_ws`` [1, num_ws, w_dim]."""
+    z = fit_latent(G, photo, camera[0], FIT, ReconstructionLoss(LossConfig()), start=stage1_ws,
+                   log=StageLog(None, "subject latent (once per result)", FIT.steps))[0]
     return z / z.square().mean().sqrt()
 
 
@@ -88,9 +71,7 @@ def subject_latent(result: ResultFolder) -> torch.Tensor:
     if not is_synthetic_world_model(G):
         raise Invert3dError(f"{result.root}'s generator is not of the synthetic world; edit with --mean-edit")
     camera = result.input_camera()[None]
-    front = CameraRig.of(G.cfg.rendering).pose(0.0, 0.0)[None]  # the mapping's label (the synthetic world's is unused)
-    start, _ = mapping_preimage(G, load_file(str(stage1))["ws"][0, 0], front)
-    z = fit_subject_latent(G, load_photo(result.input, G.img_resolution), camera, start, front)
+    z = fit_subject_latent(G, load_photo(result.input, G.img_resolution), camera, load_file(str(stage1))["ws"])
     try:
         with atomic_file(path) as tmp:
             save_file({"z": z.contiguous()}, str(tmp))

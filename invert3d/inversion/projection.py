@@ -47,12 +47,24 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
 
     Returns ws [1, num_ws, w_dim] (``cfg.space``: see the module docstring).
     """
+    latent = fit_latent(G, target, camera, cfg, loss_fn, mask=mask, start=start, seed=seed, log=log,
+                        checkpoint=checkpoint)
+    with torch.no_grad():
+        return _synthesis_ws(G, latent, camera.reshape(1, -1).to(target.device), cfg.space).clone()
+
+
+def fit_latent(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cfg: ProjectionConfig,
+               loss_fn: ReconstructionLoss, *, mask: torch.Tensor | None = None, start: torch.Tensor | None = None,
+               seed: int = 0, log: StageLog | None = None, checkpoint: StageCheckpoint | None = None) -> torch.Tensor:
+    """``project``'s optimization, returning the latent in ``cfg.space`` itself: w [1, 1, w_dim], w+ [1, num_ws,
+    w_dim] or z [1, z_dim]; ``start`` is ws [1, num_ws, w_dim] in every space."""
     device = target.device
     cam = camera.reshape(1, -1).to(device)
-    w_avg, w_std = latent_stats(G, cam[0], cfg.w_avg_samples, seed)
     layers = G.num_ws if cfg.space == "w+" else 1
+    need_stats = start is None or cfg.space != "z"  # Z from a given start needs neither the mean nor the spread
+    w_avg, w_std = latent_stats(G, cam[0], cfg.w_avg_samples, seed) if need_stats else (None, 1.0)
     init = w_avg.expand(1, layers, -1) if start is None else start[:, :layers]
-    if cfg.space == "z":  # z has unit RMS: the exploration noise is in its units
+    if cfg.space == "z":  # from the preimage of the start; z has unit RMS: the exploration noise is in its units
         init, w_std = mapping_preimage(G, init[0, 0].detach(), cam)[0][None], 1.0
     w = init.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=cfg.lr, betas=(0.9, 0.999))
@@ -82,8 +94,7 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
             checkpoint.maybe_save(step + 1, opt, g, lambda: {"w": w.detach()})
     if log is not None:
         log.close()
-    with torch.no_grad():
-        return _synthesis_ws(G, w.detach(), cam, cfg.space).clone()
+    return w.detach()
 
 
 def _synthesis_ws(G: TriPlaneGenerator, latent: torch.Tensor, cam: torch.Tensor, space: str) -> torch.Tensor:
