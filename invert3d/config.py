@@ -142,7 +142,7 @@ class TuningConfig:
     # triplane decoder MLP and the super-resolution network. At the backbone's lr the super-resolution barely
     # moves in the fast preset's 150 steps and the photo's finest strokes (1-2 px at 128^2) have nowhere to go;
     # the fast preset sets it x10 (see ``preset``). The paper preset keeps x1: its 3000 steps already fit the
-    # photo (42.3 dB on the paper suite) and x10 there is unmeasured. The scale is of Adam's per-parameter step,
+    # photo (43.1 dB on the paper suite) and x10 there is unmeasured. The scale is of Adam's per-parameter step,
     # so it does not depend on the image size; on NVIDIA's FFHQ 512 models (a 128->512 super-resolution) it is
     # unmeasured here, where no trained weights exist: ``--set tuning.superresolution_lr_scale=1`` undoes it.
     latent_lr_scale: float = setting(1.0, ge=0)
