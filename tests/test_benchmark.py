@@ -123,7 +123,6 @@ def test_edit_suite_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch):
     from invert3d.benchmark import edits
     from invert3d.benchmark.suites import Case
     from invert3d.checkpoints import checkpoint_identity, load_generator
-    from invert3d.config import ProjectionConfig
     from invert3d.editing import subject
     from invert3d.inversion import preimage
 
@@ -131,7 +130,7 @@ def test_edit_suite_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch):
     monkeypatch.setattr(edits, "ATTRIBUTES", ("skin_tone",))
     monkeypatch.setattr(edits, "STRENGTHS", (2.0,))
     monkeypatch.setattr(edits, "SAMPLES", 4000)
-    monkeypatch.setattr(subject, "FIT", ProjectionConfig(steps=4, lr=0.05))  # the subject's latent, roughly
+    monkeypatch.setattr(subject, "FIT", replace(subject.FIT, steps=4))  # the subject's latent, roughly
     monkeypatch.setattr(preimage, "RESTARTS", 2)
     tiny = ["coarse.steps=8", "pseudo.occluded.steps=4", "tuning.steps=8", "orbit_frames=4", "mesh_resolution=32",
             "pseudo.yaw_steps=3", "pseudo.pitch_steps=1"]
