@@ -140,7 +140,7 @@ class TuningConfig:
     visible_falloff: float | None = setting(0.25, gt=0)
     # Learning rates of the other parameter groups as multiples of lr (the backbone's): the W+ latent, the
     # triplane decoder MLP and the super-resolution network. At the backbone's lr the super-resolution barely
-    # moves in the fast preset's 150 steps and the photo's finest strokes (1-2 px at 128^2) have nowhere to go;
+    # moves in the fast preset's 130-150 steps and the photo's finest strokes (1-2 px at 128^2) have nowhere to go;
     # the fast preset sets it x10 (see ``preset``). The paper preset keeps x1: its 3000 steps already fit the
     # photo (43.1 dB on the paper suite) and x10 there is unmeasured. The scale is of Adam's per-parameter step,
     # so it does not depend on the image size; on NVIDIA's FFHQ 512 models (a 128->512 super-resolution) it is
@@ -223,22 +223,22 @@ class InversionConfig:
 
 def preset(name: str = "paper", method: str = "hfgi3d", **overrides) -> InversionConfig:
     """'paper': the paper's budgets (1000 projection steps at lr 5e-3, 3000 tuning steps at lr 3e-4);
-    'fast': 300 / 100 / 150 steps (projection / occluded fit / tuning), for previews and the demo, 4 to 6 min on
-    2 CPU cores with the embedded model (by the CPU). The projection's steps are the cheapest (0.2 s against 0.5 s
-    a tuning step) and the best spent: on the sweep suite (embedded model) 100 -> 200 -> 300 gave the coarse geometry
-    that pseudo views are built on a Chamfer distance 5.36 -> 4.78 -> 4.57e-3 and the novel views 24.54 -> 25.99
-    -> 26.35 dB (PTI, which has no pseudo views, 25.17 -> 25.69 at 300) (docs/benchmark.md 2d). 500 steps gain
-    both methods alike (+0.25 / +0.21 dB) for a third more time, and 500 with 100 tuning steps loses 1 dB on the
-    input view (2f), so 300 stays. The fast preset's super-resolution learns at 10x the backbone's lr: on all six
-    subjects of the default suite (link 5) it gained hfgi3d +1.22 dB on the input view, +0.06 dB on the novel
-    views and a fifth of their LPIPS (0.070 -> 0.057), at no cost in time; the held-out three alike (2i). The
-    occluded part's 100 steps in Z (20 s more than 50 in W) took the novel views 0.4-1.3 dB up on all six; 300
-    gave s001-s003 0.14-0.22 dB more for 80 s more (2j)."""
+    'fast': 200 / 60 / 130 steps (projection at lr 0.01 / occluded fit / tuning), for previews and the demo, 3 to
+    4 min on 2 CPU cores with the embedded model (by the CPU). Measured on all six subjects of the default suite
+    against 300 / 100 / 150 at lr 5e-3 (docs/benchmark.md 2l, the same CPU, both methods at both budgets): 23 %
+    less time (219 s against 285 s a run), the novel views equal (27.61 vs 27.65 dB), the input view 0.29 dB lower,
+    the lead over PTI +1.01 dB (PTI's novel views gain 0.21 dB from the shorter tuning) with the input view 0.17 dB
+    behind PTI's. Stage 1 at twice the paper's lr reaches in 200 steps the mesh 300 steps gave (Chamfer 5.28e-3
+    both); the occluded part's Z fit is flat after step 60 (2k). Its steps are the best spent of the projection
+    budget (2d: 100 -> 300 steps took the sweep suite's novel views 24.54 -> 26.35 dB). The fast preset's
+    super-resolution learns at 10x the backbone's lr: on all six subjects it gained hfgi3d +1.22 dB on the input
+    view, +0.06 dB on the novel views and a fifth of their LPIPS, at no cost in time (2i). The occluded part in Z
+    took the novel views 0.4-1.3 dB up on all six (2j)."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     cfg = InversionConfig(method=method, preset=name)
     if name == "fast":
-        cfg = replace(cfg, coarse=replace(cfg.coarse, steps=300),
-                      pseudo=replace(cfg.pseudo, occluded=replace(cfg.pseudo.occluded, steps=100)),
-                      tuning=replace(cfg.tuning, steps=150, superresolution_lr_scale=10.0))
+        cfg = replace(cfg, coarse=replace(cfg.coarse, steps=200, lr=0.01),
+                      pseudo=replace(cfg.pseudo, occluded=replace(cfg.pseudo.occluded, steps=60)),
+                      tuning=replace(cfg.tuning, steps=130, superresolution_lr_scale=10.0))
     return replace(cfg, **overrides)

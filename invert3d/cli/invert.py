@@ -39,7 +39,7 @@ def invert(
     method: Method = typer.Option("hfgi3d", help="hfgi3d (pseudo-multi-view optimization) or pti (the "
                                   "single-view baseline)."),
     preset_name: Preset = typer.Option("paper", "--preset", help="paper: the paper's step counts (1000 / 300 / "
-                                       "3000); fast: 300 / 100 / 150, for a preview in minutes."),
+                                       "3000); fast: 200 / 60 / 130, for a preview in minutes."),
     seed: int = typer.Option(0, help="Seed of every random choice (results are reproducible from it)."),
     no_occluded: bool = typer.Option(False, "--no-occluded", help="Ablation: bilinear fill instead of generator "
                                      "inpainting for the occluded part."),
