@@ -13,7 +13,7 @@ import dataclasses
 import os
 import sys
 
-import invert3d.pipeline.stages as stages
+from invert3d.pipeline import stages
 from invert3d.cli import main
 
 FRACTION = float(os.environ["RAY_FRACTION"])
