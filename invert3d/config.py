@@ -229,8 +229,8 @@ def preset(name: str = "paper", method: str = "hfgi3d", **overrides) -> Inversio
     less time (219 s against 285 s a run), the novel views equal (27.61 vs 27.65 dB), the input view 0.29 dB lower,
     the lead over PTI +1.01 dB (PTI's novel views gain 0.21 dB from the shorter tuning) with the input view 0.17 dB
     behind PTI's. Stage 1 at twice the paper's lr reaches in 200 steps the mesh 300 steps gave (Chamfer 5.28e-3
-    both); the occluded part's Z fit is flat after step 60 (2k). Its steps are the best spent of the projection
-    budget (2d: 100 -> 300 steps took the sweep suite's novel views 24.54 -> 26.35 dB). The fast preset's
+    both); the occluded part's Z fit is flat after step 60 (2k). Stage 1's steps are the best spent of the
+    budget (2d: 100 -> 300 of them took the sweep suite's novel views 24.54 -> 26.35 dB). The fast preset's
     super-resolution learns at 10x the backbone's lr: on all six subjects it gained hfgi3d +1.22 dB on the input
     view, +0.06 dB on the novel views and a fifth of their LPIPS, at no cost in time (2i). The occluded part in Z
     took the novel views 0.4-1.3 dB up on all six (2j)."""
