@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from invert3d.generator import GeneratorConfig, RenderingConfig, TriPlaneGenerator, preset
 from invert3d.generator.ops import binomial_filter, upsample2d
-from invert3d.generator.rendering import PLANE_AXES, triplane_features
+from invert3d.generator.rendering import PLANE_AXES, _WeightedGather, triplane_features
 from invert3d.cameras import pose_label
 
 
@@ -30,8 +30,11 @@ def _grid_sample_reference(planes, points, box_warp, axes):
     return out.reshape(n, p, c, -1).mean(1).permute(0, 2, 1)
 
 
-@pytest.mark.parametrize("axes, third", [("eg3d", (2, 0)), ("orthogonal", (1, 2))])
-def test_triplane_lookup_matches_grid_sample_including_outside_points(axes, third):
+@pytest.mark.parametrize("axes, third, chunk", [("eg3d", (2, 0), 8192), ("orthogonal", (1, 2), 8192),
+                                                ("orthogonal", (1, 2), 96)])
+def test_triplane_lookup_matches_grid_sample_including_outside_points(axes, third, chunk, monkeypatch):
+    """Values and gradients; chunk 96 splits the backward's scatter into chunks with a remainder."""
+    monkeypatch.setattr(_WeightedGather, "CHUNK", chunk)
     assert PLANE_AXES[axes][2] == third  # EG3D's third plane reads (z, x); the orthogonal one (y, z)
     torch.manual_seed(1)
     planes = torch.randn(2, 3, 8, 16, 16, requires_grad=True)

@@ -77,7 +77,7 @@ def modulated_conv2d(
         if demodulate:
             out_scale = out_scale * (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
     if fused:
-        w = (w * out_scale.reshape(1, out_ch, 1, 1, 1))[0]
+        w = (w * out_scale.reshape(1, out_ch, 1, 1, 1)).squeeze(0)  # a view: its backward copies nothing
         b = None if bias is None else (bias * gain).to(x.dtype)
     else:
         x = x * styles.to(x.dtype).reshape(n, in_ch, 1, 1)

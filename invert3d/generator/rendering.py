@@ -39,7 +39,7 @@ def triplane_features(planes: torch.Tensor, coordinates: torch.Tensor, box_warp:
     row = w + 2
     base = (torch.arange(n * n_planes, device=planes.device).view(n, 1, n_planes) * ((h + 2) * row)
             + corner[..., 1] * row + corner[..., 0])  # [N, M, 3]
-    index = base.unsqueeze(-1) + torch.tensor([0, 1, row, row + 1], device=planes.device)  # [N, M, 3, 4]
+    index = base.unsqueeze(-1) + torch.tensor(_corner_offsets(row), device=planes.device)  # [N, M, 3, 4]
     fx, fy = frac[..., 0:1], frac[..., 1:2]
     weights = torch.cat([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy], -1) * (1.0 / n_planes)
     index = index.reshape(n * m, 4 * n_planes)
@@ -47,35 +47,52 @@ def triplane_features(planes: torch.Tensor, coordinates: torch.Tensor, box_warp:
     if weights.requires_grad or not table.is_cpu:  # gradients toward the points too, or a GPU: the generic op
         out = F.embedding_bag(index, table, per_sample_weights=weights, mode="sum")
     else:
-        out = _WeightedGather.apply(table, index, weights)
+        out = _WeightedGather.apply(table, index, weights, row)
     return out.view(n, m, c)
 
 
-class _WeightedGather(torch.autograd.Function):
-    """out[m] = sum_k weights[m, k] * table[index[m, k]], with a backward that scatter-adds in chunks.
+def _corner_offsets(row: int) -> tuple[int, int, int, int]:
+    """Table-row offsets of a texel's 2x2 neighbourhood from its lower corner, in planes ``row`` texels wide."""
+    return 0, 1, row, row + 1
 
-    ``embedding_bag``'s own backward sorts all indices first, which makes it 3x slower on the CPU than
-    accumulating the weighted gradients directly. Gradients flow to ``table`` only.
+
+class _WeightedGather(torch.autograd.Function):
+    """out[m] = sum_k weights[m, k] * table[index[m, k]], the k running over the 2x2 corners (in
+    ``_corner_offsets`` order) of P planes; gradients flow to ``table`` only.
+
+    ``embedding_bag``'s own backward sorts all indices first, 3x slower on the CPU than accumulating directly.
+    This backward adds each point's four weighted gradients of a plane as one 4C-wide row at the lower corner
+    (one ``index_add_`` per chunk of points into a preallocated buffer), then shifts the four C-wide blocks onto
+    their corners: 2x faster again than one C-wide row per corner.
     """
 
-    CHUNK = 4096  # points per scatter step: keeps the CHUNK * K * C temporary (6 MB) near the L2 cache
+    CHUNK = 8192  # points per scatter step: the CHUNK * K * C buffer (12 MB) stays near the caches
 
     @staticmethod
-    def forward(ctx, table: torch.Tensor, index: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(index, weights)
-        ctx.table_shape = table.shape
+    def forward(ctx, table: torch.Tensor, index: torch.Tensor, weights: torch.Tensor, row: int) -> torch.Tensor:
+        p = index.shape[1] // 4
+        ctx.save_for_backward(index.view(-1, p, 4)[:, :, 0].contiguous(), weights)
+        ctx.table_shape, ctx.row = table.shape, row
         return F.embedding_bag(index, table, per_sample_weights=weights, mode="sum")
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
-        index, weights = ctx.saved_tensors
-        grad_table = grad_out.new_zeros(ctx.table_shape)
-        c = grad_out.shape[1]
-        for start in range(0, index.shape[0], _WeightedGather.CHUNK):
-            stop = start + _WeightedGather.CHUNK
-            contrib = weights[start:stop, :, None] * grad_out[start:stop, None, :]
-            grad_table.index_add_(0, index[start:stop].reshape(-1), contrib.reshape(-1, c))
-        return grad_table, None, None
+        lower, weights = ctx.saved_tensors  # [M, P], [M, 4P]
+        rows, c = ctx.table_shape
+        m, k = weights.shape
+        grad4 = grad_out.new_zeros(rows, 4 * c)  # row r: the gradients of r's 2x2 neighbourhood, corner by corner
+        chunk = min(_WeightedGather.CHUNK, m)
+        buffer = grad_out.new_empty(chunk, k, c)
+        for start in range(0, m, chunk):
+            n = min(chunk, m - start)
+            contrib = torch.mul(weights[start:start + n, :, None], grad_out[start:start + n, None, :],
+                                out=buffer[:n])
+            grad4.index_add_(0, lower[start:start + n].reshape(-1), contrib.view(-1, 4 * c))
+        grad4 = grad4.view(rows, 4, c)
+        grad_table = grad4[:, 0].clone()
+        for corner, offset in enumerate(_corner_offsets(ctx.row)[1:], 1):
+            grad_table[offset:] += grad4[:rows - offset, corner]
+        return grad_table, None, None, None
 
 
 class TriplaneDecoder(nn.Module):
@@ -92,8 +109,8 @@ class TriplaneDecoder(nn.Module):
     def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
         n, m, c = features.shape
         x = self.net(features.reshape(n * m, c)).reshape(n, m, -1)
-        rgb = torch.sigmoid(x[..., 1:]) * (1 + 2 * 0.001) - 0.001
-        return {"rgb": rgb, "sigma": x[..., 0:1]}
+        sigma, rgb = x.split([1, x.shape[-1] - 1], dim=-1)  # split, not slices: one gradient, not two zero-padded
+        return {"rgb": torch.sigmoid(rgb) * (1 + 2 * 0.001) - 0.001, "sigma": sigma}
 
 
 def interval_weights(densities: torch.Tensor, depths: torch.Tensor) -> torch.Tensor:
