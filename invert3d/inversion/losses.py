@@ -57,6 +57,8 @@ class ReconstructionLoss(nn.Module):
         device = torch.device(device)
         bf16 = cfg.lpips_precision == "bfloat16" or (cfg.lpips_precision == "auto" and has_fast_bf16(device))
         self.precision = "none" if self.lpips is None else ("bfloat16" if bf16 else "float32")
+        if self.precision == "bfloat16":  # cast once what autocast would cast at every call (the same values)
+            self.lpips.convs.to(torch.bfloat16)
         self._device_type = device.type
 
     def _lpips_features(self, images: torch.Tensor) -> list[torch.Tensor]:
