@@ -47,7 +47,7 @@ def triplane_features(planes: torch.Tensor, coordinates: torch.Tensor, box_warp:
     if weights.requires_grad or not table.is_cpu:  # gradients toward the points too, or a GPU: the generic op
         out = F.embedding_bag(index, table, per_sample_weights=weights, mode="sum")
     else:
-        out = _WeightedGather.apply(table, index, weights, row)
+        out = _WeightedGather.apply(table, index, weights, base.reshape(n * m, n_planes), row)
     return out.view(n, m, c)
 
 
@@ -58,7 +58,8 @@ def _corner_offsets(row: int) -> tuple[int, int, int, int]:
 
 class _WeightedGather(torch.autograd.Function):
     """out[m] = sum_k weights[m, k] * table[index[m, k]], the k running over the 2x2 corners (in
-    ``_corner_offsets`` order) of P planes; gradients flow to ``table`` only.
+    ``_corner_offsets`` order from ``lower`` [M, P], the lower corners' rows) of P planes; gradients flow to
+    ``table`` only.
 
     ``embedding_bag``'s own backward sorts all indices first, 3x slower on the CPU than accumulating directly.
     This backward adds each point's four weighted gradients of a plane as one 4C-wide row at the lower corner
@@ -69,9 +70,9 @@ class _WeightedGather(torch.autograd.Function):
     CHUNK = 8192  # points per scatter step: the CHUNK * K * C buffer (12 MB) stays near the caches
 
     @staticmethod
-    def forward(ctx, table: torch.Tensor, index: torch.Tensor, weights: torch.Tensor, row: int) -> torch.Tensor:
-        p = index.shape[1] // 4
-        ctx.save_for_backward(index.view(-1, p, 4)[:, :, 0].contiguous(), weights)
+    def forward(ctx, table: torch.Tensor, index: torch.Tensor, weights: torch.Tensor, lower: torch.Tensor,
+                row: int) -> torch.Tensor:
+        ctx.save_for_backward(lower, weights)
         ctx.table_shape, ctx.row = table.shape, row
         return F.embedding_bag(index, table, per_sample_weights=weights, mode="sum")
 
@@ -92,7 +93,7 @@ class _WeightedGather(torch.autograd.Function):
         grad_table = grad4[:, 0].clone()
         for corner, offset in enumerate(_corner_offsets(ctx.row)[1:], 1):
             grad_table[offset:] += grad4[:rows - offset, corner]
-        return grad_table, None, None, None
+        return grad_table, None, None, None, None
 
 
 class TriplaneDecoder(nn.Module):
