@@ -54,10 +54,17 @@ def _median_seconds(run, steps: int, repeats: int) -> float:
     return round(statistics.median(times), 4)
 
 
+def _positive(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--steps", type=_positive, default=10)
+    ap.add_argument("--repeats", type=_positive, default=3)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     tune_runtime()
