@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from report import emit
+from report import cpu_name, emit
 
 from invert3d.align import align_photo
 from invert3d.align.photo import NoFaceError
@@ -190,7 +189,7 @@ def main() -> None:
     if not sorted(args.photos.glob("*.npy")):
         sys.exit(f"error: no labelled crops (NAME.png + NAME.npy) in {args.photos}")
     with tempfile.TemporaryDirectory() as tmp:
-        result = {"bench": "align_accuracy", "cpu": platform.processor() or platform.machine(),
+        result = {"bench": "align_accuracy", "cpu": cpu_name(),
                   "threads": os.environ.get("OMP_NUM_THREADS", "default"), **accuracy(args.photos),
                   "held_out": held_out(args.photos),
                   "speed_12mp": speed(args.photos, args.repeats, Path(tmp))}

@@ -18,7 +18,12 @@ views against the true edit (mean PSNR) for:
 - ``scaled_zfit``: the shipped direction, its step scaled by the subject's expected response
   (Φ(ẑ_k + s) − Φ(ẑ_k)) / (s E[φ]), ẑ the fitted z above: a procedural parameter is low + (high − low) Φ(z_k),
   so a subject near a tail moves less than the mean edit the direction is (E[φ] = 1 / (2 √π) per unit, Stein's
-  lemma): what ``invert3d edit`` does; ``scaled_ztrue`` the same with the subject's true z_k (its oracle).
+  lemma): what ``invert3d edit`` does; ``scaled_ztrue`` the same with the subject's true z_k (its oracle);
+- ``scaled_mapping``: the shipped direction, its length read off the mapping network instead: the W change of
+  the fitted ẑ's edit, mapping(ẑ + s e_k) − mapping(ẑ), projected on the direction;
+- ``planes_zfit``: the edit as a change of the triplanes: the tuned result's planes plus the frozen generator's
+  change P(mapping(ẑ + s e_k)) − P(mapping(ẑ)), ẑ fitted as above, the latent moved as ``scaled_zfit`` for the
+  super-resolution; ``planes_ztrue`` the same with the subject's true z (the exact change of its planes).
 Beside them the unedited result against the true edit and each pivot's fidelity (against its own truth).
 
     python bench/edit_fidelity.py E [--method hfgi3d] [--out FILE.json]
@@ -70,6 +75,26 @@ def affine_edits(G, front: torch.Tensor) -> tuple[dict[tuple[str, float], torch.
             r2[f"{name}{s:+g}"] = round(float(1 - (x @ a - dw).square().sum() / (dw - dw.mean(0)).square().sum()), 3)
             fits[(name, s)] = a.float()
     return fits, r2, mean
+
+
+class _PlaneEdit(Scene):
+    """A scene whose triplanes are the generator's at ``planes_ws`` plus ``delta``."""
+
+    def __init__(self, G, ws, intrinsics, planes_ws: torch.Tensor, delta: torch.Tensor):
+        super().__init__(G, ws, intrinsics)
+        self.planes_ws, self.delta = planes_ws.to(self.device), delta.to(self.device)
+
+    def planes(self) -> torch.Tensor:
+        return self.G.planes(self.planes_ws) + self.delta
+
+
+def plane_change(G, z: torch.Tensor, k: int, s: float, front: torch.Tensor) -> torch.Tensor:
+    """P(mapping(z + s e_k)) − P(mapping(z)) [1, 3, C, H, W] of generator ``G``."""
+    moved = z.clone()
+    moved[k] += s
+    ws = mapped_w(G, torch.stack([z, moved]), front)[:, None].expand(-1, G.num_ws, -1)
+    planes = G.planes(ws)
+    return planes[1:] - planes[:1]
 
 
 def novel_psnr(scene: Scene, subject: Path, geometry) -> float:
@@ -125,6 +150,9 @@ def main() -> None:
                            "affine": torch.cat([w_pivot - w_mean, torch.ones(1)]) @ affine[(name, s)],
                            "own_zfit": w_fit_moved - w_fit}
                 step = directions.step(name) * s
+                scaled = {kind: apply_edit(tuned.ws, step * response_scale(float(z[k]), s), 1.0)
+                          for kind, z in (("zfit", z_fit), ("ztrue", z_true))}
+                scaled["mapping"] = apply_edit(tuned.ws, step * float(offsets["own_zfit"] @ step / (step @ step)), 1.0)
                 psnr = {"unedited": novel_psnr(tuned, true_dir, true_geometry),
                         "shipped": novel_psnr(Scene(tuned.G, apply_edit(tuned.ws, step, 1.0), tuned.intrinsics),
                                               true_dir, true_geometry),
@@ -134,16 +162,20 @@ def main() -> None:
                                             true_dir, true_geometry) for kind, offset in offsets.items()},
                         "frozen_zfit": novel_psnr(Scene(G0, w_fit_moved.expand(1, G0.num_ws, -1), tuned.intrinsics),
                                                   true_dir, true_geometry),
-                        **{f"scaled_{kind}": novel_psnr(Scene(tuned.G, apply_edit(
-                            tuned.ws, step * response_scale(float(z[k]), s), 1.0), tuned.intrinsics),
-                            true_dir, true_geometry) for kind, z in (("zfit", z_fit), ("ztrue", z_true))}}
+                        **{f"scaled_{kind}": novel_psnr(Scene(tuned.G, ws, tuned.intrinsics), true_dir, true_geometry)
+                           for kind, ws in scaled.items()},
+                        **{f"planes_{kind}": novel_psnr(_PlaneEdit(tuned.G, scaled[kind], tuned.intrinsics, tuned.ws,
+                                                                   plane_change(G0, z, k, s, front)),
+                                                        true_dir, true_geometry)
+                           for kind, z in (("zfit", z_fit), ("ztrue", z_true))}}
                 rows.append({"subject": case.name, "attribute": name, "strength": s, "z_true": round(float(z_true[k]), 3),
                              "z_hat": round(float(z_hat[k]), 3), "z_fit": round(float(z_fit[k]), 3),
                              **{k2: round(v, 3) for k2, v in psnr.items()}})
                 print(f"{case.name} {name} {s:+g}: " + ", ".join(f"{k2} {v:.2f}" for k2, v in psnr.items()),
                       flush=True)
     summary = {}
-    for kind in ("shipped", "frozen", "own_z", "affine", "own_zfit", "frozen_zfit", "scaled_zfit", "scaled_ztrue"):
+    for kind in ("shipped", "frozen", "own_z", "affine", "own_zfit", "frozen_zfit", "scaled_zfit", "scaled_ztrue",
+                 "scaled_mapping", "planes_zfit", "planes_ztrue"):
         pivot_kind = kind if kind.startswith("frozen") else "tuned"
         gaps = [subjects[r["subject"]]["fidelity"][pivot_kind] - r[kind] for r in rows]
         summary[kind] = {"mean_psnr": round(statistics.mean(r[kind] for r in rows), 3),

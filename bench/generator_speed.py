@@ -12,13 +12,12 @@ command applies is applied here too (``--no-tuning`` measures without it).
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
-from report import emit
+from report import cpu_name, emit
 
 from invert3d.cameras import pose_label
 from invert3d.generator import TriPlaneGenerator, preset
@@ -79,7 +78,7 @@ def main() -> None:
     device = resolve_device(args.device)
     result = {
         "bench": "generator_speed", "device": str(device), "torch": torch.__version__,
-        "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(), "cpu": cpu_name(),
         "allocator_tuned": tuned, "repeats": args.repeats,
     }
     for name in args.configs.split(","):

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import copy
-import platform
 import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
-from report import emit
+from report import cpu_name, emit
 
 import invert3d
 from invert3d.cameras import pose_label
@@ -33,15 +32,6 @@ from invert3d.inversion.tuning import tune
 from invert3d.pseudo_views import PseudoViews, pseudo_cameras
 from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
-
-
-def _cpu_name() -> str:
-    """The CPU's model name (Linux), else what ``platform`` knows."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def _median_seconds(run, steps: int, repeats: int) -> float:
@@ -91,7 +81,7 @@ def main() -> None:
         torch.manual_seed(0)
         tune(copy.deepcopy(G), ws[1:], photo, camera, replace(cfg.tuning, steps=steps), loss_fn, pseudo=pseudo)
 
-    emit({"package": str(Path(invert3d.__file__).parent), "cpu": _cpu_name(),
+    emit({"package": str(Path(invert3d.__file__).parent), "cpu": cpu_name(),
           "threads": torch.get_num_threads(), "lpips_precision": loss_fn.precision, "steps": args.steps,
           "repeats": args.repeats,
           "projection_step_s": _median_seconds(projection, args.steps, args.repeats),

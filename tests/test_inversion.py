@@ -83,6 +83,19 @@ def test_masked_projection_ignores_masked_pixels(generator, target):
     assert not torch.equal(a[:, 0], a[:, -1])  # W+: layers move independently
 
 
+def test_projection_and_tuning_run_under_a_callers_no_grad(generator, target):
+    image, cam = target
+    G = TriPlaneGenerator(generator.cfg)
+    G.load_state_dict(generator.state_dict())
+    with torch.no_grad():
+        ws = project(generator, image, cam, ProjectionConfig(steps=3, lr=0.05, w_avg_samples=200),
+                     ReconstructionLoss(L2))
+        start = project(generator, image, cam, ProjectionConfig(steps=1, lr=1e-12, w_avg_samples=200),
+                        ReconstructionLoss(L2))
+        tuned = tune(G, ws, image, cam, TuningConfig(steps=2, lr=1e-3), ReconstructionLoss(L2))
+    assert not torch.equal(ws, start) and not torch.equal(tuned, ws)  # both optimized
+
+
 def _pseudo(G, cam):
     cams = pose_label([-0.3, 0.3], [0.0, 0.0])
     with torch.no_grad():

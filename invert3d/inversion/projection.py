@@ -53,6 +53,7 @@ def project(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cf
         return _synthesis_ws(G, latent, camera.reshape(1, -1).to(target.device), cfg.space).clone()
 
 
+@torch.enable_grad()  # an optimization: it runs under a caller's no_grad too
 def fit_latent(G: TriPlaneGenerator, target: torch.Tensor, camera: torch.Tensor, cfg: ProjectionConfig,
                loss_fn: ReconstructionLoss, *, mask: torch.Tensor | None = None, start: torch.Tensor | None = None,
                seed: int = 0, log: StageLog | None = None, checkpoint: StageCheckpoint | None = None) -> torch.Tensor:

@@ -111,6 +111,7 @@ def _log_density(sigma: torch.Tensor) -> torch.Tensor:
     return torch.log1p(F.softplus(sigma - 1))
 
 
+@torch.enable_grad()  # an optimization: it runs under a caller's no_grad too
 def tune(G: TriPlaneGenerator, ws: torch.Tensor, photo: torch.Tensor, camera: torch.Tensor, cfg: TuningConfig,
          loss_fn: ReconstructionLoss, *, pseudo: PseudoViews | None = None, density: DensityTarget | None = None,
          seed: int = 0, log: StageLog | None = None, checkpoint: StageCheckpoint | None = None,

@@ -1,0 +1,90 @@
+"""How an attribute edit's fidelity depends on its strength: the shipped edit at |strength| 1 to 2 (issue 16's
+range) against the true edit (docs/benchmark.md 3b).
+
+The edit suite scores ±1.5 sd; this scores the pivots of a finished suite folder at any strengths, with
+``invert3d edit``'s default (the shipped direction, scaled by the subject's own response at its kept latent)
+and ``--mean-edit``, beside the unedited result against the same true edit and the pivot's fidelity (the
+unedited result against its own truth). True edits it lacks are made in the folder (``invert3d synth --shift``'s
+subject, traced once).
+
+    python bench/edit_strengths.py E [--strengths -2,-1,1,2] [--method hfgi3d] [--out FILE.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import torch
+from report import emit
+
+from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN
+from invert3d.benchmark.run import case_subject
+from invert3d.benchmark.suites import SUITES
+from invert3d.editing.directions import Directions, apply_edit
+from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_offset
+from invert3d.pipeline.evaluate import mean_scores, score_subject
+from invert3d.pipeline.layout import ResultFolder
+from invert3d.runtime import tune_runtime
+from invert3d.scene import Scene
+
+
+def _strengths(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+    if any(value == 0 for value in values):
+        raise argparse.ArgumentTypeError("a strength of 0 is no edit")
+    return values
+
+
+def novel_psnr(scene: Scene, subject: Path, geometry) -> float:
+    return mean_scores(score_subject(scene, subject, geometry).novel)["psnr"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("suite_dir", type=Path, help="an invert3d bench --suite edit folder")
+    parser.add_argument("--strengths", type=_strengths, default=[-2.0, -1.0, 1.0, 2.0], help="sd, comma-separated")
+    parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    cases = [case for case in SUITES["edit"]
+             if ResultFolder(args.suite_dir / "runs" / case.name / args.method).is_finished()]
+    if not cases:
+        raise SystemExit(f"error: no finished {args.method} pivot under {args.suite_dir}/runs")
+    tune_runtime()
+    torch.set_grad_enabled(False)
+    directions = Directions.load(EMBEDDED_DIRECTIONS)
+    rows, fidelity = [], {}
+    for case in cases:
+        pivot = ResultFolder(args.suite_dir / "runs" / case.name / args.method)
+        tuned = pivot.open()
+        fidelity[case.name] = novel_psnr(tuned, *case_subject(case, args.suite_dir, tuned.G.img_resolution))
+        for name in ATTRIBUTES:
+            offsets = {"subject_aware": edit_offset(pivot, directions, name)[0],
+                       "mean_edit": edit_offset(pivot, directions, name, mean_edit=True)[0]}
+            for s in args.strengths:
+                truth = case_subject(case.shifted(name, s), args.suite_dir, tuned.G.img_resolution)
+                psnr = {"unedited": novel_psnr(tuned, *truth),
+                        **{kind: novel_psnr(Scene(tuned.G, apply_edit(tuned.ws, offset(s), 1.0), tuned.intrinsics),
+                                            *truth) for kind, offset in offsets.items()}}
+                rows.append({"subject": case.name, "attribute": name, "strength": s,
+                             **{kind: round(value, 3) for kind, value in psnr.items()}})
+                print(f"{case.name} {name} {s:+g}: " + ", ".join(f"{k} {v:.2f}" for k, v in psnr.items()), flush=True)
+    summary = {}
+    for size in sorted({abs(r["strength"]) for r in rows}):
+        part = [r for r in rows if abs(r["strength"]) == size]
+        summary[f"{size:g}"] = {kind: {
+            "mean_psnr": round(statistics.mean(r[kind] for r in part), 3),
+            "gain_at_least_1db": sum(r[kind] - r["unedited"] >= 1 for r in part),
+            "within_margin": sum(fidelity[r["subject"]] - r[kind] <= FIDELITY_MARGIN for r in part),
+            "edits": len(part)} for kind in ("subject_aware", "mean_edit")}
+    emit({"bench": "edit_strengths", "method": args.method,
+          "fidelity": {k: round(v, 3) for k, v in fidelity.items()}, "summary": summary, "rows": rows}, args.out)
+
+
+if __name__ == "__main__":
+    main()
