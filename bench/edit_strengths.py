@@ -5,9 +5,9 @@ The edit suite scores ±1.5 sd; this scores the pivots of a finished suite folde
 ``invert3d edit``'s default (the shipped direction, scaled by the subject's own response at its kept latent)
 and ``--mean-edit``, beside the unedited result against the same true edit and the pivot's fidelity (the
 unedited result against its own truth). True edits it lacks are made in the folder (``invert3d synth --shift``'s
-subject, traced once).
+subject, traced once). ``--layers A-B`` moves only those W+ layers (``invert3d edit --layers``).
 
-    python bench/edit_strengths.py E [--strengths -2,-1,1,2] [--method hfgi3d] [--out FILE.json]
+    python bench/edit_strengths.py E [--strengths -2,-1,1,2] [--layers A-B] [--method hfgi3d] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from report import emit
 from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN
 from invert3d.benchmark.run import case_subject
 from invert3d.benchmark.suites import SUITES
+from invert3d.cli.edit import layer_range
 from invert3d.editing.directions import Directions, apply_edit
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_offset
+from invert3d.errors import Invert3dError
 from invert3d.pipeline.evaluate import mean_scores, score_subject
 from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import tune_runtime
@@ -48,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("suite_dir", type=Path, help="an invert3d bench --suite edit folder")
     parser.add_argument("--strengths", type=_strengths, default=[-2.0, -1.0, 1.0, 2.0], help="sd, comma-separated")
+    parser.add_argument("--layers", help="move only these W+ layers, e.g. 0-4 (both included; default: all)")
     parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -55,6 +58,10 @@ def main() -> None:
              if ResultFolder(args.suite_dir / "runs" / case.name / args.method).is_finished()]
     if not cases:
         raise SystemExit(f"error: no finished {args.method} pivot under {args.suite_dir}/runs")
+    try:
+        layers = layer_range(args.layers)
+    except Invert3dError as error:
+        parser.error(str(error))
     tune_runtime()
     torch.set_grad_enabled(False)
     directions = Directions.load(EMBEDDED_DIRECTIONS)
@@ -69,7 +76,7 @@ def main() -> None:
             for s in args.strengths:
                 truth = case_subject(case.shifted(name, s), args.suite_dir, tuned.G.img_resolution)
                 psnr = {"unedited": novel_psnr(tuned, *truth),
-                        **{kind: novel_psnr(Scene(tuned.G, apply_edit(tuned.ws, offset(s), 1.0), tuned.intrinsics),
+                        **{kind: novel_psnr(Scene(tuned.G, apply_edit(tuned.ws, offset(s), 1.0, layers), tuned.intrinsics),
                                             *truth) for kind, offset in offsets.items()}}
                 rows.append({"subject": case.name, "attribute": name, "strength": s,
                              **{kind: round(value, 3) for kind, value in psnr.items()}})
@@ -82,7 +89,7 @@ def main() -> None:
             "gain_at_least_1db": sum(r[kind] - r["unedited"] >= 1 for r in part),
             "within_margin": sum(fidelity[r["subject"]] - r[kind] <= FIDELITY_MARGIN for r in part),
             "edits": len(part)} for kind in ("subject_aware", "mean_edit")}
-    emit({"bench": "edit_strengths", "method": args.method,
+    emit({"bench": "edit_strengths", "method": args.method, "layers": list(layers) if layers else "all",
           "fidelity": {k: round(v, 3) for k, v in fidelity.items()}, "summary": summary, "rows": rows}, args.out)
 
 

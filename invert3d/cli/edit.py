@@ -12,7 +12,7 @@ from invert3d.cli.common import claim_out, device_option, force_option
 from invert3d.errors import Invert3dError
 
 
-def _layers(text: str | None) -> tuple[int, int] | None:
+def layer_range(text: str | None) -> tuple[int, int] | None:
     """'3-8' -> (3, 9): the W+ layers 3 to 8, both included."""
     if text is None:
         return None
@@ -75,7 +75,7 @@ def edit(
 
     chosen = directions_for(ResultFolder(result), directions)
     claim_out(out, force, inputs=[result])
-    folders = edit_result(result, out, attribute, list(strength), chosen, conditional, _layers(layers),
+    folders = edit_result(result, out, attribute, list(strength), chosen, conditional, layer_range(layers),
                           resolve_device(device), mean_edit)
     if len(folders) == 1:
         typer.echo(f"wrote {out}/ (novel_views.png, orbit.mp4, mesh.ply; invert3d render accepts it)")
