@@ -39,14 +39,14 @@ import torch
 from report import emit
 from safetensors.torch import load_file
 
-from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS
+from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS, finished_pivots
 from invert3d.benchmark.run import case_subject
-from invert3d.benchmark.suites import SUITES
 from invert3d.cameras import CameraRig
 from invert3d.checkpoints import load_generator
 from invert3d.editing.directions import Directions, apply_edit
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS
 from invert3d.editing.subject import fit_subject_latent, response_scale
+from invert3d.errors import Invert3dError
 from invert3d.inversion.preimage import mapped_w, mapping_preimage
 from invert3d.media import load_photo
 from invert3d.pipeline.evaluate import mean_scores, score_subject
@@ -107,10 +107,10 @@ def main() -> None:
     parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    cases = [case for case in SUITES["edit"]
-             if ResultFolder(args.suite_dir / "runs" / case.name / args.method).is_finished()]
-    if not cases:
-        raise SystemExit(f"error: no finished {args.method} pivot under {args.suite_dir}/runs")
+    try:
+        cases = finished_pivots(args.suite_dir, args.method)
+    except Invert3dError as error:
+        parser.error(str(error))
     tune_runtime()
     torch.set_grad_enabled(False)
     G0 = load_generator().eval()

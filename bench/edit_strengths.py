@@ -19,9 +19,8 @@ from pathlib import Path
 import torch
 from report import emit
 
-from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN
+from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, finished_pivots
 from invert3d.benchmark.run import case_subject
-from invert3d.benchmark.suites import SUITES
 from invert3d.cli.edit import layer_range
 from invert3d.editing.directions import Directions, apply_edit
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_offset
@@ -54,10 +53,10 @@ def main() -> None:
     parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    cases = [case for case in SUITES["edit"]
-             if ResultFolder(args.suite_dir / "runs" / case.name / args.method).is_finished()]
-    if not cases:
-        raise SystemExit(f"error: no finished {args.method} pivot under {args.suite_dir}/runs")
+    try:
+        cases = finished_pivots(args.suite_dir, args.method)
+    except Invert3dError as error:
+        parser.error(str(error))
     try:
         layers = layer_range(args.layers)
     except Invert3dError as error:
