@@ -31,22 +31,21 @@ Beside them the unedited result against the true edit and each pivot's fidelity 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 from pathlib import Path
 
 import torch
+from pivots import parse_pivots, pivot_parser
 from report import emit
 from safetensors.torch import load_file
 
-from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS, finished_pivots
+from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS
 from invert3d.benchmark.run import case_subject
 from invert3d.cameras import CameraRig
 from invert3d.checkpoints import load_generator
 from invert3d.editing.directions import Directions, apply_edit
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS
 from invert3d.editing.subject import fit_subject_latent, response_scale
-from invert3d.errors import Invert3dError
 from invert3d.inversion.preimage import mapped_w, mapping_preimage
 from invert3d.media import load_photo
 from invert3d.pipeline.evaluate import mean_scores, score_subject
@@ -102,15 +101,7 @@ def novel_psnr(scene: Scene, subject: Path, geometry) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("suite_dir", type=Path, help="an invert3d bench --suite edit folder")
-    parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    try:
-        cases = finished_pivots(args.suite_dir, args.method)
-    except Invert3dError as error:
-        parser.error(str(error))
+    args, cases = parse_pivots(pivot_parser(__doc__))
     tune_runtime()
     torch.set_grad_enabled(False)
     G0 = load_generator().eval()

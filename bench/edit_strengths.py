@@ -17,9 +17,10 @@ import statistics
 from pathlib import Path
 
 import torch
+from pivots import parse_pivots, pivot_parser
 from report import emit
 
-from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, finished_pivots
+from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN
 from invert3d.benchmark.run import case_subject
 from invert3d.cli.edit import layer_range
 from invert3d.editing.directions import Directions, apply_edit
@@ -46,17 +47,10 @@ def novel_psnr(scene: Scene, subject: Path, geometry) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("suite_dir", type=Path, help="an invert3d bench --suite edit folder")
+    parser = pivot_parser(__doc__)
     parser.add_argument("--strengths", type=_strengths, default=[-2.0, -1.0, 1.0, 2.0], help="sd, comma-separated")
     parser.add_argument("--layers", help="move only these W+ layers, e.g. 0-4 (both included; default: all)")
-    parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    try:
-        cases = finished_pivots(args.suite_dir, args.method)
-    except Invert3dError as error:
-        parser.error(str(error))
+    args, cases = parse_pivots(parser)
     try:
         layers = layer_range(args.layers)
     except Invert3dError as error:
