@@ -115,6 +115,17 @@ def test_pti_and_density_reg_skip_pseudo_views(subject, tmp_path):
     assert any("density" in r for r in records if r["stage"] == "tuning")
 
 
+@pytest.mark.parametrize("start", ["coarse", "occluded"])
+def test_tuning_starts_from_the_chosen_latent(subject, tmp_path, start):
+    cfg = tiny()
+    cfg = replace(cfg, tuning=replace(cfg.tuning, steps=0, start=start))  # no step: the result is the start
+    _invert(subject, tmp_path / "r", cfg)
+    stages = tmp_path / "r" / "stages"
+    coarse, occluded = (load_file(str(stages / f"{name}.safetensors"))["ws"] for name in ("coarse", "occluded"))
+    assert not torch.equal(coarse, occluded)
+    assert torch.equal(load_file(str(tmp_path / "r" / "latent.safetensors"))["ws"], occluded if start == "occluded" else coarse)
+
+
 def run(*args):
     return subprocess.run([sys.executable, "-m", "invert3d", *map(str, args)], capture_output=True, text=True,
                           timeout=600)

@@ -221,7 +221,7 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         data = st.tensors("density_target")
         density = DensityTarget(data["points"], data["sigma"])
 
-    # 6. Final optimization: generator unfrozen, W+ from z_e.
+    # 6. Final optimization: generator unfrozen, W+ from z_e (or from z_o: ``TuningConfig.start``).
     tuned_path = st.dir / "tuned.safetensors"
     if not st.done("tuning"):
         t = st.start()
@@ -231,7 +231,9 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         if pseudo is not None and cfg.tuning.pseudo_rebuilds:
             occluded = st.tensors("occluded")["images"]
             rebuild = lambda scene: _rebuilt_views(scene, photo, camera, pseudo.cameras, occluded, cfg)  # noqa: E731
-        ws = tune(G, ws_coarse, photo, camera, cfg.tuning, loss_fn, pseudo=pseudo, density=density,
+        use_occluded = cfg.tuning.start == "occluded" and st.done("occluded")
+        start = st.tensors("occluded")["ws"].to(device) if use_occluded else ws_coarse
+        ws = tune(G, start, photo, camera, cfg.tuning, loss_fn, pseudo=pseudo, density=density,
                   seed=cfg.seed + 2, log=st.log("tuning", cfg.tuning.steps, cfg.log_every), checkpoint=ck,
                   snapshot=snapshot, rebuild=rebuild)
         st.save_tensors("tuned", {"ws": ws, **{f"G.{k}": v for k, v in G.state_dict().items()}})
