@@ -32,10 +32,9 @@ Beside them the unedited result against the true edit and each pivot's fidelity 
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
 import torch
-from pivots import parse_pivots, pivot_parser
+from pivots import novel_psnr, parse_pivots, pivot_parser
 from report import emit
 from safetensors.torch import load_file
 
@@ -48,7 +47,6 @@ from invert3d.editing.edit import EMBEDDED_DIRECTIONS
 from invert3d.editing.subject import fit_subject_latent, response_scale
 from invert3d.inversion.preimage import mapped_w, mapping_preimage
 from invert3d.media import load_photo
-from invert3d.pipeline.evaluate import mean_scores, score_subject
 from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
@@ -94,10 +92,6 @@ def plane_change(G, z: torch.Tensor, k: int, s: float, front: torch.Tensor) -> t
     ws = mapped_w(G, torch.stack([z, moved]), front)[:, None].expand(-1, G.num_ws, -1)
     planes = G.planes(ws)
     return planes[1:] - planes[:1]
-
-
-def novel_psnr(scene: Scene, subject: Path, geometry) -> float:
-    return mean_scores(score_subject(scene, subject, geometry).novel)["psnr"]
 
 
 def main() -> None:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from pathlib import Path
 
 import torch
-from pivots import parse_pivots, pivot_parser
+from pivots import novel_psnr, parse_pivots, pivot_parser
 from report import emit
 
 from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN
@@ -26,7 +25,6 @@ from invert3d.cli.edit import layer_range
 from invert3d.editing.directions import Directions, apply_edit
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_offset
 from invert3d.errors import Invert3dError
-from invert3d.pipeline.evaluate import mean_scores, score_subject
 from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
@@ -40,10 +38,6 @@ def _strengths(text: str) -> list[float]:
     if any(value == 0 for value in values):
         raise argparse.ArgumentTypeError("a strength of 0 is no edit")
     return values
-
-
-def novel_psnr(scene: Scene, subject: Path, geometry) -> float:
-    return mean_scores(score_subject(scene, subject, geometry).novel)["psnr"]
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ import statistics
 import time
 
 import torch
-from pivots import parse_pivots, pivot_parser
+from pivots import novel_psnr, parse_pivots, pivot_parser
 from report import emit
 from safetensors.torch import load_file
 
@@ -30,16 +30,10 @@ from invert3d.editing.subject import subject_latent
 from invert3d.inversion.losses import ReconstructionLoss
 from invert3d.inversion.tuning import tune
 from invert3d.media import load_photo
-from invert3d.pipeline.evaluate import mean_scores, score_subject
 from invert3d.pipeline.layout import ResultFolder
 from invert3d.pseudo_views import PseudoViews
 from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
-
-
-def novel_psnr(scene: Scene, truth) -> float:
-    with torch.no_grad():
-        return mean_scores(score_subject(scene, *truth).novel)["psnr"]
 
 
 def start_latent(pivot: ResultFolder, start: str, G) -> torch.Tensor:
@@ -50,8 +44,8 @@ def start_latent(pivot: ResultFolder, start: str, G) -> torch.Tensor:
         return G.mapping(subject_latent(pivot)[None], pivot.input_camera()[None])
 
 
-def retuned(pivot: ResultFolder, start: str) -> tuple[Scene, float]:
-    """The pivot's stage 6 again from ``start``: (the scene, seconds)."""
+def retuned(pivot: ResultFolder, start: str, intrinsics: torch.Tensor | None) -> tuple[Scene, float]:
+    """The pivot's stage 6 again from ``start``: (the scene, seen through ``intrinsics``; seconds)."""
     cfg = InversionConfig.from_dict(pivot.read_config()["inversion"])
     G = load_generator()
     started = time.monotonic()
@@ -59,7 +53,7 @@ def retuned(pivot: ResultFolder, start: str) -> tuple[Scene, float]:
     ws = tune(G, start_latent(pivot, start, G), load_photo(pivot.input, G.img_resolution), pivot.input_camera(),
               cfg.tuning, ReconstructionLoss(cfg.loss), seed=cfg.seed + 2,
               pseudo=PseudoViews.load(pivot.stages / "pseudo_views.safetensors"))
-    return Scene(G.eval().requires_grad_(False), ws, pivot.open().intrinsics), time.monotonic() - started
+    return Scene(G.eval().requires_grad_(False), ws, intrinsics), time.monotonic() - started
 
 
 def main() -> None:
@@ -72,9 +66,9 @@ def main() -> None:
     for case in cases:
         pivot = ResultFolder(args.suite_dir / "runs" / case.name / args.method)
         scenes = {"pivot": pivot.open()}
-        scenes["retuned"], seconds = retuned(pivot, args.start)
+        scenes["retuned"], seconds = retuned(pivot, args.start, scenes["pivot"].intrinsics)
         truth = case_subject(case, args.suite_dir, scenes["pivot"].G.img_resolution)
-        subjects[case.name] = {"fidelity": {k: round(novel_psnr(s, truth), 3) for k, s in scenes.items()},
+        subjects[case.name] = {"fidelity": {k: round(novel_psnr(s, *truth), 3) for k, s in scenes.items()},
                                "retune_seconds": round(seconds, 1)}
         print(case.name, subjects[case.name], flush=True)
         for name in ATTRIBUTES:
@@ -82,7 +76,7 @@ def main() -> None:
             for s in STRENGTHS:
                 true_edit = case_subject(case.shifted(name, s), args.suite_dir, scenes["pivot"].G.img_resolution)
                 psnr = {k: round(novel_psnr(Scene(scene.G, apply_edit(scene.ws, offset(s), 1.0), scene.intrinsics),
-                                            true_edit), 3) for k, scene in scenes.items()}
+                                            *true_edit), 3) for k, scene in scenes.items()}
                 rows.append({"subject": case.name, "attribute": name, "strength": s, **psnr})
                 print(f"  {name} {s:+g}: {psnr}", flush=True)
     summary = {}

@@ -1,14 +1,18 @@
-"""The command line of the bench scripts that read the pivots of an edit-suite folder (``invert3d bench --suite
-edit --out E``): the folder, the pivots' method and the output file, and the cases whose pivot finished."""
+"""What the bench scripts that read an edit-suite folder (``invert3d bench --suite edit --out E``) share: their
+command line (the folder, the pivots' method, the output file), the cases whose pivot finished, and the score
+they compare (mean PSNR of a scene's novel views against a truth)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from invert3d.benchmark.edits import finished_pivots
-from invert3d.benchmark.suites import Case
-from invert3d.errors import Invert3dError
+import torch
+
+from invert3d.benchmark.suites import SUITES, Case
+from invert3d.pipeline.evaluate import mean_scores, score_subject
+from invert3d.pipeline.layout import ResultFolder
+from invert3d.scene import Scene
 
 
 def pivot_parser(doc: str) -> argparse.ArgumentParser:
@@ -21,9 +25,17 @@ def pivot_parser(doc: str) -> argparse.ArgumentParser:
 
 
 def parse_pivots(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, list[Case]]:
-    """(the arguments, the suite's cases whose pivot finished); none: a one-line usage error, exit 2."""
+    """(the arguments, the edit suite's cases whose pivot finished: a run cut short has fewer); none: a one-line
+    usage error, exit 2."""
     args = parser.parse_args()
-    try:
-        return args, finished_pivots(args.suite_dir, args.method)
-    except Invert3dError as error:
-        parser.error(str(error))
+    cases = [case for case in SUITES["edit"]
+             if ResultFolder(args.suite_dir / "runs" / case.name / args.method).is_finished()]
+    if not cases:
+        parser.error(f"no finished {args.method} pivot under {args.suite_dir}/runs")
+    return args, cases
+
+
+@torch.no_grad()
+def novel_psnr(scene: Scene, subject: Path, geometry) -> float:
+    """Mean PSNR (dB) of ``scene``'s novel views against the truth in ``subject`` (``case_subject``'s pair)."""
+    return mean_scores(score_subject(scene, subject, geometry).novel)["psnr"]

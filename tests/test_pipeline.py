@@ -123,7 +123,8 @@ def test_tuning_starts_from_the_chosen_latent(subject, tmp_path, start):
     stages = tmp_path / "r" / "stages"
     coarse, occluded = (load_file(str(stages / f"{name}.safetensors"))["ws"] for name in ("coarse", "occluded"))
     assert not torch.equal(coarse, occluded)
-    assert torch.equal(load_file(str(tmp_path / "r" / "latent.safetensors"))["ws"], occluded if start == "occluded" else coarse)
+    tuned = load_file(str(tmp_path / "r" / "latent.safetensors"))["ws"]
+    assert torch.equal(tuned, occluded if start == "occluded" else coarse)
 
 
 def run(*args):

@@ -56,14 +56,6 @@ VARIANTS = ("plain", "conditional", "mean")
 SAMPLES = 20_000  # latents the directions are learnt from (as the shipped ones are), and the readout's
 
 
-def finished_pivots(suite_dir: Path, method: str) -> list[Case]:
-    """The suite's cases whose ``method`` pivot finished under ``suite_dir`` (a run cut short has fewer)."""
-    cases = [case for case in SUITES["edit"] if ResultFolder(suite_dir / "runs" / case.name / method).is_finished()]
-    if not cases:
-        raise Invert3dError(f"no finished {method} pivot under {suite_dir}/runs")
-    return cases
-
-
 def _readout(G) -> tuple[torch.Tensor, torch.Tensor]:
     """Least-squares readout of every label from w: (weights [w_dim + 1, K], label sd [K])."""
     w, labels, _ = synthetic_samples(G, SAMPLES, seed=1)

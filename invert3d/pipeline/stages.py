@@ -162,7 +162,7 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
     ws_coarse = st.tensors("coarse")["ws"].to(device)
     coarse = Scene.with_lens_of(G_frozen, ws_coarse, camera)
 
-    mesh = pseudo = difference = density = None
+    mesh = pseudo = difference = density = occluded_stage = None
     if cfg.method == "hfgi3d":
         # 2. Geometry: marching cubes on z_e's density.
         mesh_path = st.dir / "coarse_mesh.npz"
@@ -200,16 +200,17 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
             st.save_tensors("occluded", {"ws": ws_o, "difference": mask, "images": occluded})
             ck.clear()
             st.finish("occluded", t)
+        occluded_stage = st.tensors("occluded")  # z_o's ws, the difference mask, O_i
         # 5. Pseudo views: blend.
         views_path = st.dir / "pseudo_views.safetensors"
         if not st.done("pseudo_views"):
             t = st.start()
             pseudo = combine(cameras, VisiblePart(**st.tensors("visible")),
-                             st.tensors("occluded")["images"], cfg.pseudo, cfg.no_occluded, cfg.no_visible)
+                             occluded_stage["images"], cfg.pseudo, cfg.no_occluded, cfg.no_visible)
             pseudo.save(views_path)
             st.finish("pseudo_views", t)
         pseudo = PseudoViews.load(views_path)
-        difference = st.tensors("occluded")["difference"]
+        difference = occluded_stage["difference"]
 
     if cfg.density_reg:
         if not st.done("density_target"):
@@ -229,10 +230,10 @@ def run_stages(G: TriPlaneGenerator, photo: torch.Tensor, camera: torch.Tensor, 
         ck = st.checkpoint("tuning")
         rebuild = None
         if pseudo is not None and cfg.tuning.pseudo_rebuilds:
-            occluded = st.tensors("occluded")["images"]
-            rebuild = lambda scene: _rebuilt_views(scene, photo, camera, pseudo.cameras, occluded, cfg)  # noqa: E731
-        use_occluded = cfg.tuning.start == "occluded" and st.done("occluded")
-        start = st.tensors("occluded")["ws"].to(device) if use_occluded else ws_coarse
+            rebuild = lambda scene: _rebuilt_views(scene, photo, camera, pseudo.cameras,
+                                                   occluded_stage["images"], cfg)
+        use_occluded = cfg.tuning.start == "occluded" and occluded_stage is not None
+        start = occluded_stage["ws"].to(device) if use_occluded else ws_coarse
         ws = tune(G, start, photo, camera, cfg.tuning, loss_fn, pseudo=pseudo, density=density,
                   seed=cfg.seed + 2, log=st.log("tuning", cfg.tuning.steps, cfg.log_every), checkpoint=ck,
                   snapshot=snapshot, rebuild=rebuild)
