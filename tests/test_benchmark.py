@@ -143,6 +143,9 @@ def test_edit_suite_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch):
     assert 1.9 < mean["achieved_sd"] < 2.1 and mean["leak_max_sd"] < 0.2  # the readout of the mean edit's step
     assert mean["gain_db"] > 0  # darker skin is closer to the darker truth than the unedited result
     assert plain["subject_aware"] and not mean["subject_aware"]  # the subject's response scales the plain step
+    # The tattoo inside the edits, beside the unedited result's own (against its own truth), for the table.
+    assert 5 < plain["edit_decal_psnr"] and 0 < plain["edit_decal_lpips"] < 1
+    assert 5 < plain["fidelity_decal_psnr"] and 0 < plain["fidelity_decal_lpips"] < 1
     scale = subject.response_scale(plain["subject_latent"], 2.0)
     assert plain["achieved_sd"] == pytest.approx(mean["achieved_sd"] * scale, abs=0.01)
     assert 0 < plain["seconds_per_edit"] < 300 and "seconds_per_edit" not in report["rows"][1]
@@ -151,6 +154,8 @@ def test_edit_suite_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch):
     (texture,) = report["texture_edits"]
     assert texture["texture_edit"]["views_near"] > 0 and texture["texture_edit_seconds"] > 0
     table = (out / "table.md").read_text()
+    own = report["summary"]["hfgi3d/plain"]["mean_fidelity_decal_psnr"]
+    assert f"({own:.2f} / " in table
     assert "| hfgi3d/plain | 1 |" in table and "| hfgi3d/conditional | 1 |" in table and "| hfgi3d/mean | 1 |" in table
     assert "Texture edits" in table
     assert json.loads((out / "results.json").read_text())["summary"]["hfgi3d/plain"]["edits"] == 1

@@ -93,8 +93,9 @@ def _summary(rows: list[dict]) -> dict:
             "fidelity_within_1_5db": sum(r["fidelity_psnr"] - r["edit_psnr"] <= FIDELITY_MARGIN for r in rows),
             "max_leak_sd": max(r["leak_max_sd"] for r in rows),
             "mean_achieved_share": round(float(np.mean([r["achieved_sd"] / r["strength"] for r in rows])), 3),
-            "mean_edit_decal_psnr": round(float(np.mean([r["edit_decal_psnr"] for r in rows
-                                                          if r["edit_decal_psnr"] is not None])), 3),
+            **{f"mean_{key}": round(float(np.mean(values)), 4)
+               for key in ("edit_decal_psnr", "edit_decal_lpips", "fidelity_decal_psnr", "fidelity_decal_lpips")
+               if (values := [r[key] for r in rows if r.get(key) is not None])},
             **({"mean_seconds_per_edit": round(float(np.mean(s)), 1)}
                if (s := [r["seconds_per_edit"] for r in rows if "seconds_per_edit" in r]) else {})}
 
@@ -120,7 +121,8 @@ def run_edit_suite(G_factory, methods: list[str], out: Path, checkpoint: dict[st
         for method in methods:
             pivot = _invert(G_factory(), case, method, out, checkpoint, settings)
             scene = pivot.open()
-            fidelity = mean_scores(score_subject(scene, subject, geometry).novel)["psnr"]
+            own = mean_scores(score_subject(scene, subject, geometry).novel)
+            fidelity = own["psnr"]
             for (name, strength), (true_dir, true_geometry) in truths.items():
                 k = PARAMETER_NAMES.index(name)
                 baseline = mean_scores(score_subject(scene, true_dir, true_geometry).novel)
@@ -143,7 +145,9 @@ def run_edit_suite(G_factory, methods: list[str], out: Path, checkpoint: dict[st
                     row.update({"edit_psnr": m["psnr"], "unedited_psnr": baseline["psnr"],
                                 "gain_db": round(m["psnr"] - baseline["psnr"], 3), "edit_lpips": m["lpips_alex"],
                                 "unedited_lpips": baseline["lpips_alex"], "edit_decal_psnr": m.get("decal_psnr"),
-                                "fidelity_psnr": fidelity, "achieved_sd": round(float(moved[k]), 3),
+                                "edit_decal_lpips": m.get("decal_lpips"), "fidelity_psnr": fidelity,
+                                "fidelity_decal_psnr": own.get("decal_psnr"),
+                                "fidelity_decal_lpips": own.get("decal_lpips"), "achieved_sd": round(float(moved[k]), 3),
                                 "leak_max_sd": round(float(others.max()), 3),
                                 "leak_worst": [n for n in PARAMETER_NAMES if n != name][int(others.argmax())]})
                     rows.append(row)
@@ -195,17 +199,28 @@ def _texture_edit(G_factory, case: Case, out: Path, checkpoint: dict[str, str], 
     return row
 
 
+def _tattoo_cell(s: dict) -> str:
+    """'edit PSNR / LPIPS (the pivot's own)' inside the decal, '–' where no view showed it."""
+    if "mean_edit_decal_psnr" not in s:
+        return "–"
+    cell = f"{s['mean_edit_decal_psnr']:.2f} / {s.get('mean_edit_decal_lpips', float('nan')):.3f}"
+    if "mean_fidelity_decal_psnr" in s:
+        cell += f" ({s['mean_fidelity_decal_psnr']:.2f} / {s.get('mean_fidelity_decal_lpips', float('nan')):.3f})"
+    return cell
+
+
 def edit_table(summary: dict[str, dict], texture_rows: list[dict]) -> str:
     """The edit suite's summary as markdown: one row per pivot method and directions; then the texture edits."""
     lines = ["Suite `edit`: novel views of each edited result against the true edit (the subject with the "
              "attribute's latent coordinate moved), over subjects x attributes x strengths.", "",
              "| Pivot / directions | Edits | Gain over unedited (dB, mean / min) | Gain ≥ 1 dB | Within 1.5 dB of "
-             "fidelity | Achieved / asked | Leak max (sd) | Tattoo PSNR | s/edit |", "|---" * 9 + "|"]
+             "fidelity | Achieved / asked | Leak max (sd) | Tattoo PSNR / LPIPS (unedited vs its own truth) | s/edit |",
+             "|---" * 9 + "|"]
     for variant, s in summary.items():
         seconds = f"{s['mean_seconds_per_edit']:.1f}" if "mean_seconds_per_edit" in s else "–"
         lines.append(f"| {variant} | {s['edits']} | {s['mean_gain_db']:+.2f} / {s['min_gain_db']:+.2f} | "
                      f"{s['gain_at_least_1db']} | {s['fidelity_within_1_5db']} | {s['mean_achieved_share']:.2f} | "
-                     f"{s['max_leak_sd']:.3f} | {s['mean_edit_decal_psnr']:.2f} | {seconds} |")
+                     f"{s['max_leak_sd']:.3f} | {_tattoo_cell(s)} | {seconds} |")
     if texture_rows:
         lines += ["", f"Texture edits (tattoo painted on the plain subject's photo), scored against the tattooed "
                   f"truth; tattoo PSNR over the novel views within {NEAR_YAW} rad of yaw.", "",
