@@ -174,7 +174,9 @@ class TuningConfig:
     pseudo_rebuilds: int = setting(0, ge=0, le=100)
     # The latent the tuning starts from: 'coarse', stage 1's W projection (eq. 5; PTI's pivot), or 'occluded',
     # the occluded part's z_o (fitted in Z to the photo's in-distribution pixels from stage 1's preimage, so on
-    # the mapping network's image, where attribute directions are learnt). Without pseudo views: 'coarse'.
+    # the mapping network's image, where attribute directions are learnt). Without pseudo views: 'coarse'. The
+    # fast preset measured 'occluded' better on every subject of the default suite (2o); at the paper preset's
+    # 3000 steps it was a wash (paper suite: +0.22 dB input, +0.05 dB novel, the mesh a little worse; section 3).
     start: str = setting("coarse", choices=TUNING_STARTS)
     # Render the tuning views with the ray samples the results are viewed and scored with (no stratified jitter,
     # deterministic importance samples) instead of random ones. Off: it measured +0.05 dB input / +0.04 dB novel
@@ -240,7 +242,7 @@ def preset(name: str = "paper", method: str = "hfgi3d", **overrides) -> Inversio
     view, +0.06 dB on the novel views and a fifth of their LPIPS, at no cost in time (2i). The occluded part in Z
     took the novel views 0.4-1.3 dB up on all six (2j). The tuning starts from the occluded part's z_o, on the
     mapping's image: +0.09 dB input, +0.15 dB novel (every subject up), decal +0.31 dB, at no cost in time (2o);
-    the paper preset keeps eq. 5's start (unmeasured there)."""
+    the paper preset keeps eq. 5's start (a wash at its 3000 steps: section 3)."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     cfg = InversionConfig(method=method, preset=name)
