@@ -147,7 +147,8 @@ def run_edit_suite(G_factory, methods: list[str], out: Path, checkpoint: dict[st
                                 "unedited_lpips": baseline["lpips_alex"], "edit_decal_psnr": m.get("decal_psnr"),
                                 "edit_decal_lpips": m.get("decal_lpips"), "fidelity_psnr": fidelity,
                                 "fidelity_decal_psnr": own.get("decal_psnr"),
-                                "fidelity_decal_lpips": own.get("decal_lpips"), "achieved_sd": round(float(moved[k]), 3),
+                                "fidelity_decal_lpips": own.get("decal_lpips"),
+                                "achieved_sd": round(float(moved[k]), 3),
                                 "leak_max_sd": round(float(others.max()), 3),
                                 "leak_worst": [n for n in PARAMETER_NAMES if n != name][int(others.argmax())]})
                     rows.append(row)
