@@ -132,7 +132,6 @@ def main() -> None:
             offset = edit_offset(pivot, directions, name)[0]
             for s in STRENGTHS:
                 truth = case_subject(case.shifted(name, s), args.suite_dir, G0.img_resolution)
-
                 score = partial(edited_psnr, scene, truth)
                 step = offset(s)
                 c, length_psnr = best_length(score, step)
