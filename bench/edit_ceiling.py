@@ -24,7 +24,7 @@ import statistics
 from functools import partial
 
 import torch
-from pivots import novel_psnr, parse_pivots, pivot_parser
+from pivots import parse_pivots, pivot_parser
 from report import emit
 
 from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS
@@ -34,7 +34,7 @@ from invert3d.editing.directions import Directions
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_offset
 from invert3d.editing.subject import subject_latent
 from invert3d.media import load_photo
-from invert3d.pipeline.evaluate import _cameras, score_subject
+from invert3d.pipeline.evaluate import ViewScore, _cameras, mean_scores, score_subject
 from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
@@ -45,9 +45,20 @@ LENGTHS = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
 ORACLE_STEPS, ORACLE_VIEWS, ORACLE_LR = 150, 3, 0.02
 
 
+def moved_views(scene: Scene, truth: tuple, delta: torch.Tensor | float = 0.0) -> list[ViewScore]:
+    """The novel views' scores of ``scene`` with its latent moved by ``delta`` (W [w_dim] or W+), against
+    ``truth``."""
+    return score_subject(Scene(scene.G, scene.ws + delta, scene.intrinsics), *truth).novel
+
+
 def edited_psnr(scene: Scene, truth: tuple, delta: torch.Tensor) -> float:
-    """Novel-view PSNR of ``scene`` with its latent moved by ``delta`` (W [w_dim] or W+), against ``truth``."""
-    return novel_psnr(Scene(scene.G, scene.ws + delta, scene.intrinsics), *truth)
+    """Mean PSNR over ``moved_views``."""
+    return mean_scores(moved_views(scene, truth, delta))["psnr"]
+
+
+def heldout_psnr(views: list[ViewScore]) -> float:
+    """Mean PSNR over the novel views of odd index (those the oracle is not fitted to)."""
+    return statistics.mean(view.psnr for view in views[1::2])
 
 
 def local_step(G0, z: torch.Tensor, k: int, s: float, camera: torch.Tensor, step: torch.Tensor,
@@ -63,21 +74,16 @@ def local_step(G0, z: torch.Tensor, k: int, s: float, camera: torch.Tensor, step
     return change * (step.norm() / (change @ unit))
 
 
-def best_length(score, step: torch.Tensor) -> tuple[float, float]:
-    """(c, PSNR) of the best multiple c of ``step`` on ``LENGTHS``, then refined once at half the spacing."""
-    scores = {c: score(step * c) for c in LENGTHS}
+def best_length(score, step: torch.Tensor, known: dict[float, float]) -> tuple[float, float]:
+    """(c, PSNR) of the best multiple c of ``step`` on ``LENGTHS``, then refined once at half the spacing;
+    ``known``: scores already measured, by c."""
+    scores = {c: known[c] if c in known else score(step * c) for c in LENGTHS}
     best = max(scores, key=scores.get)
     for c in (best - 0.125, best + 0.125):
         if c > 0 and c not in scores:
             scores[c] = score(step * c)
     best = max(scores, key=scores.get)
     return best, scores[best]
-
-
-def heldout_psnr(scene: Scene, truth: tuple, delta: torch.Tensor | float = 0.0) -> float:
-    """Mean PSNR of ``scene``, its latent moved by ``delta``, over the truth's novel views of odd index."""
-    views = score_subject(Scene(scene.G, scene.ws + delta, scene.intrinsics), *truth).novel
-    return statistics.mean(view.psnr for view in views[1::2])
 
 
 def oracle_offset(scene: Scene, start: torch.Tensor, subject_dir, generator: torch.Generator) -> torch.Tensor:
@@ -124,9 +130,9 @@ def main() -> None:
         scene.G.requires_grad_(False)
         camera = pivot.input_camera()[None]
         z = subject_latent(pivot).reshape(-1)
-        own_truth = case_subject(case, args.suite_dir, G0.img_resolution)
-        fidelity[case.name] = novel_psnr(scene, *own_truth)
-        heldout_fidelity[case.name] = heldout_psnr(scene, own_truth)
+        own_views = moved_views(scene, case_subject(case, args.suite_dir, G0.img_resolution))
+        fidelity[case.name] = mean_scores(own_views)["psnr"]
+        heldout_fidelity[case.name] = heldout_psnr(own_views)
         for name in ATTRIBUTES:
             k = PARAMETER_NAMES.index(name)
             offset = edit_offset(pivot, directions, name)[0]
@@ -134,15 +140,17 @@ def main() -> None:
                 truth = case_subject(case.shifted(name, s), args.suite_dir, G0.img_resolution)
                 score = partial(edited_psnr, scene, truth)
                 step = offset(s)
-                c, length_psnr = best_length(score, step)
-                psnr = {"edit": score(step), "local": score(local_step(G0, z, k, s, camera, step, generator)),
+                edit_views = moved_views(scene, truth, step)
+                edit_psnr = mean_scores(edit_views)["psnr"]
+                c, length_psnr = best_length(score, step, {1.0: edit_psnr})
+                psnr = {"edit": edit_psnr, "local": score(local_step(G0, z, k, s, camera, step, generator)),
                         "best_length": length_psnr}
                 heldout = {}
                 if fidelity[case.name] - psnr["edit"] > FIDELITY_MARGIN:
                     oracle = oracle_offset(scene, step, truth[0], generator)
                     heldout = {"heldout_fidelity": heldout_fidelity[case.name],
-                               "heldout_edit": heldout_psnr(scene, truth, step),
-                               "heldout_oracle": heldout_psnr(scene, truth, oracle)}
+                               "heldout_edit": heldout_psnr(edit_views),
+                               "heldout_oracle": heldout_psnr(moved_views(scene, truth, oracle))}
                     psnr["oracle"] = heldout["heldout_oracle"]
                 rows.append({"subject": case.name, "attribute": name, "strength": s, "best_c": c,
                              **{kind: round(v, 3) for kind, v in {**psnr, **heldout}.items()},
