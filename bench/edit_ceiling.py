@@ -7,15 +7,18 @@ edits fitted, are reused), the novel views' mean PSNR against the true edit for:
 - ``local``: the direction made local to the subject: the mapping's own edit, mapping(z + s e_k) − mapping(z),
   averaged over ``LOCAL_SAMPLES`` latents z around the fitted subject latent (its other coordinates jittered by
   ``LOCAL_SIGMA`` sd), rescaled to the shipped step's length along it (so only the direction's shape changes);
-- ``best_length``: the shipped step times the factor c that scores best *in hindsight of the truth* (a grid of
-  ``LENGTHS``, then halved around the best): the bound for any edit along this direction;
+- ``best_length``: the shipped step times the factor c that scores best *in hindsight of the truth* (on
+  ``LENGTHS``, every c's score kept in the row as ``length_psnr``): the bound for any edit along this direction;
 - ``oracle``: for the edits that miss the margin, a W+ offset fitted to the true edit's novel views of even
   index (``ORACLE_STEPS`` Adam steps of the squared error on ``ORACLE_VIEWS`` of them at random each, from the
   shipped step) and scored on the views of odd index, which it never saw, beside the edit and the pivot's
   fidelity on those same views: whether the tuned generator has a latent edit that reaches the margin at all;
-  with the offset's length along the shipped step and across it, per W+ layer.
+  with the offset's length along the shipped step and across it, per W+ layer (``--no-oracle``: skipped).
 
-    python bench/edit_ceiling.py E [--method hfgi3d] [--out FILE.json]
+Another suite's pivots (``--suite default``, ``--seeds``) give held-out subjects; their true edits are made in
+the folder once.
+
+    python bench/edit_ceiling.py E [--method hfgi3d] [--suite edit] [--seeds 1,2] [--no-oracle] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from invert3d.scene import Scene
 from invert3d.synthetic.params import PARAMETER_NAMES
 
 LOCAL_SAMPLES, LOCAL_SIGMA = 2000, 1.0
-LENGTHS = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
+LENGTHS = [i / 8 for i in range(17)]  # 0 to 2
 ORACLE_STEPS, ORACLE_VIEWS, ORACLE_LR = 150, 3, 0.02
 
 
@@ -74,16 +77,9 @@ def local_step(G0, z: torch.Tensor, k: int, s: float, camera: torch.Tensor, step
     return change * (step.norm() / (change @ unit))
 
 
-def best_length(score, step: torch.Tensor, known: dict[float, float]) -> tuple[float, float]:
-    """(c, PSNR) of the best multiple c of ``step`` on ``LENGTHS``, then refined once at half the spacing;
-    ``known``: scores already measured, by c."""
-    scores = {c: known[c] if c in known else score(step * c) for c in LENGTHS}
-    best = max(scores, key=scores.get)
-    for c in (best - 0.125, best + 0.125):
-        if c > 0 and c not in scores:
-            scores[c] = score(step * c)
-    best = max(scores, key=scores.get)
-    return best, scores[best]
+def length_scores(score, step: torch.Tensor, known: dict[float, float]) -> dict[float, float]:
+    """PSNR of every multiple c of ``step`` on ``LENGTHS``, by c; ``known``: scores already measured, by c."""
+    return {c: known[c] if c in known else score(step * c) for c in LENGTHS}
 
 
 def oracle_offset(scene: Scene, start: torch.Tensor, subject_dir, generator: torch.Generator) -> torch.Tensor:
@@ -117,7 +113,9 @@ def layer_profile(offset: torch.Tensor, step: torch.Tensor) -> dict[str, list[fl
 
 
 def main() -> None:
-    args, cases = parse_pivots(pivot_parser(__doc__))
+    parser = pivot_parser(__doc__)
+    parser.add_argument("--no-oracle", action="store_true", help="skip the fitted W+ offsets (the slow part)")
+    args, cases = parse_pivots(parser)
     tune_runtime()
     torch.set_grad_enabled(False)
     G0 = load_generator().eval()
@@ -142,11 +140,12 @@ def main() -> None:
                 step = offset(s)
                 edit_views = moved_views(scene, truth, step)
                 edit_psnr = mean_scores(edit_views)["psnr"]
-                c, length_psnr = best_length(score, step, {1.0: edit_psnr})
+                lengths = length_scores(score, step, {1.0: edit_psnr})
+                c = max(lengths, key=lengths.get)
                 psnr = {"edit": edit_psnr, "local": score(local_step(G0, z, k, s, camera, step, generator)),
-                        "best_length": length_psnr}
+                        "best_length": lengths[c]}
                 heldout = {}
-                if fidelity[case.name] - psnr["edit"] > FIDELITY_MARGIN:
+                if not args.no_oracle and fidelity[case.name] - psnr["edit"] > FIDELITY_MARGIN:
                     oracle = oracle_offset(scene, step, truth[0], generator)
                     heldout = {"heldout_fidelity": heldout_fidelity[case.name],
                                "heldout_edit": heldout_psnr(edit_views),
@@ -154,12 +153,15 @@ def main() -> None:
                     psnr["oracle"] = heldout["heldout_oracle"]
                 rows.append({"subject": case.name, "attribute": name, "strength": s, "best_c": c,
                              **{kind: round(v, 3) for kind, v in {**psnr, **heldout}.items()},
-                             **(layer_profile(oracle, step) if heldout else {})})
+                             **(layer_profile(oracle, step) if heldout else {}),
+                             "length_psnr": {f"{c:g}": round(v, 3) for c, v in lengths.items()}})
                 print(f"{case.name} {name} {s:+g}: fidelity {fidelity[case.name]:.2f}, "
                       + ", ".join(f"{kind} {v:.2f}" for kind, v in psnr.items()) + f" (c {c:g})", flush=True)
     summary = {}
     for kind in ("edit", "local", "best_length", "oracle"):
         scored = [r for r in rows if kind in r]
+        if not scored:
+            continue
         reference = (lambda r: r["heldout_fidelity"]) if kind == "oracle" else (lambda r: fidelity[r["subject"]])
         summary[kind] = {"edits": len(scored), "mean_psnr": round(statistics.mean(r[kind] for r in scored), 3),
                          "within_margin": sum(reference(r) - r[kind] <= FIDELITY_MARGIN for r in scored)}

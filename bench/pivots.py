@@ -1,6 +1,7 @@
 """What the bench scripts that read an edit-suite folder (``invert3d bench --suite edit --out E``) share: their
-command line (the folder, the pivots' method, the output file), the cases whose pivot finished, and the score
-they compare (mean PSNR of a scene's novel views against a truth)."""
+command line (the folder, the pivots' method, the output file; another suite's folder and a subset of its seeds
+as options), the cases whose pivot finished, and the score they compare (mean PSNR of a scene's novel views
+against a truth)."""
 
 from __future__ import annotations
 
@@ -20,16 +21,26 @@ def pivot_parser(doc: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("suite_dir", type=Path, help="an invert3d bench --suite edit folder")
     parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
+    parser.add_argument("--suite", default="edit", choices=sorted(SUITES),
+                        help="the suite that wrote the folder (default: edit); its subjects are the pivots")
+    parser.add_argument("--seeds", type=_seeds, help="only these subjects' seeds, comma-separated (default: all)")
     parser.add_argument("--out", type=Path)
     return parser
 
 
+def _seeds(text: str) -> set[int]:
+    try:
+        return {int(part) for part in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of seeds: {text!r}") from None
+
+
 def parse_pivots(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, list[Case]]:
-    """(the arguments, the edit suite's cases whose pivot finished: a run cut short has fewer); none: a one-line
-    usage error, exit 2."""
+    """(the arguments, the suite's cases, of ``--seeds`` if given, whose pivot finished: a run cut short has
+    fewer); none: a one-line usage error, exit 2."""
     args = parser.parse_args()
-    cases = [case for case in SUITES["edit"]
-             if ResultFolder(args.suite_dir / "runs" / case.name / args.method).is_finished()]
+    cases = [case for case in SUITES[args.suite] if (args.seeds is None or case.seed in args.seeds)
+             and ResultFolder(args.suite_dir / "runs" / case.name / args.method).is_finished()]
     if not cases:
         parser.error(f"no finished {args.method} pivot under {args.suite_dir}/runs")
     return args, cases
