@@ -1,8 +1,8 @@
 """How close any latent edit of a tuned result can come to the true edit: upper bounds (docs/benchmark.md, 3b).
 
 Issue 16 asks every edit's fidelity to stay within 1.5 dB of the unedited result's. For each plain edit of an
-edit-suite folder's pivots (``invert3d bench --suite edit --out E``; the pivots' subject latents, which the suite's
-edits fitted, are reused), the novel views' mean PSNR against the true edit for:
+edit-suite folder's pivots (``invert3d bench --suite edit --out E``; the pivots' subject latents are reused where
+the suite's edits fitted them, else fitted once and kept), the novel views' mean PSNR against the true edit for:
 - ``edit``: the step ``invert3d edit`` takes (the direction's mean edit scaled by the subject's response);
 - ``local``: the direction made local to the subject: the mapping's own edit, mapping(z + s e_k) − mapping(z),
   averaged over ``LOCAL_SAMPLES`` latents z around the fitted subject latent (its other coordinates jittered by
@@ -16,13 +16,14 @@ edits fitted, are reused), the novel views' mean PSNR against the true edit for:
   with the offset's length along the shipped step and across it, per W+ layer (``--no-oracle``: skipped).
 
 Another suite's pivots (``--suite default``, ``--seeds``) give held-out subjects; their true edits are made in
-the folder once.
+the folder once. Each row also keeps the edited coordinate of the fitted and of the true subject latent.
 
     python bench/edit_ceiling.py E [--method hfgi3d] [--suite edit] [--seeds 1,2] [--no-oracle] [--out FILE.json]
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 from functools import partial
 
@@ -128,7 +129,9 @@ def main() -> None:
         scene.G.requires_grad_(False)
         camera = pivot.input_camera()[None]
         z = subject_latent(pivot).reshape(-1)
-        own_views = moved_views(scene, case_subject(case, args.suite_dir, G0.img_resolution))
+        own_truth = case_subject(case, args.suite_dir, G0.img_resolution)
+        true_z = json.loads((own_truth[0] / "subject.json").read_text())["latent"]
+        own_views = moved_views(scene, own_truth)
         fidelity[case.name] = mean_scores(own_views)["psnr"]
         heldout_fidelity[case.name] = heldout_psnr(own_views)
         for name in ATTRIBUTES:
@@ -154,7 +157,8 @@ def main() -> None:
                 rows.append({"subject": case.name, "attribute": name, "strength": s, "best_c": c,
                              **{kind: round(v, 3) for kind, v in {**psnr, **heldout}.items()},
                              **(layer_profile(oracle, step) if heldout else {}),
-                             "length_psnr": {f"{c:g}": round(v, 3) for c, v in lengths.items()}})
+                             "subject_latent": round(float(z[k]), 3), "true_latent": round(true_z[k], 3),
+                             "length_psnr": {f"{x:g}": round(v, 3) for x, v in lengths.items()}})
                 print(f"{case.name} {name} {s:+g}: fidelity {fidelity[case.name]:.2f}, "
                       + ", ".join(f"{kind} {v:.2f}" for kind, v in psnr.items()) + f" (c {c:g})", flush=True)
     summary = {}

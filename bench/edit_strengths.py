@@ -7,7 +7,8 @@ and ``--mean-edit``, beside the unedited result against the same true edit and t
 unedited result against its own truth). True edits it lacks are made in the folder (``invert3d synth --shift``'s
 subject, traced once). ``--layers A-B`` moves only those W+ layers (``invert3d edit --layers``).
 
-    python bench/edit_strengths.py E [--strengths -2,-1,1,2] [--layers A-B] [--method hfgi3d] [--out FILE.json]
+    python bench/edit_strengths.py E [--strengths -2,-1,1,2] [--layers A-B] [--method hfgi3d] [--suite edit]
+        [--seeds 1,2] [--out FILE.json]
 """
 
 from __future__ import annotations

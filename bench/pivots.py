@@ -1,7 +1,7 @@
-"""What the bench scripts that read an edit-suite folder (``invert3d bench --suite edit --out E``) share: their
-command line (the folder, the pivots' method, the output file; another suite's folder and a subset of its seeds
-as options), the cases whose pivot finished, and the score they compare (mean PSNR of a scene's novel views
-against a truth)."""
+"""What the bench scripts that edit a bench folder's pivots share (an edit suite's, ``invert3d bench --suite edit
+--out E``, by default; any suite's with ``--suite``): their command line (the folder, the suite that wrote it, a
+subset of its seeds, the pivots' method, the output file), the cases whose pivot finished, and the score they
+compare (mean PSNR of a scene's novel views against a truth)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from invert3d.scene import Scene
 
 
 def pivot_parser(doc: str) -> argparse.ArgumentParser:
-    """A parser with the suite folder, ``--method`` and ``--out``; the script adds its own options."""
+    """A parser with the bench folder, ``--suite``, ``--seeds``, ``--method`` and ``--out``; the script adds its
+    own options."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
-    parser.add_argument("suite_dir", type=Path, help="an invert3d bench --suite edit folder")
+    parser.add_argument("suite_dir", type=Path, help="an invert3d bench folder (of --suite)")
     parser.add_argument("--method", default="hfgi3d", help="the pivots' method (a folder name under runs/CASE/)")
     parser.add_argument("--suite", default="edit", choices=sorted(SUITES),
                         help="the suite that wrote the folder (default: edit); its subjects are the pivots")
@@ -39,10 +40,13 @@ def parse_pivots(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, l
     """(the arguments, the suite's cases, of ``--seeds`` if given, whose pivot finished: a run cut short has
     fewer); none: a one-line usage error, exit 2."""
     args = parser.parse_args()
+    unknown = (args.seeds or set()) - {case.seed for case in SUITES[args.suite]}
+    if unknown:
+        parser.error(f"suite {args.suite} has no subject of seed {', '.join(map(str, sorted(unknown)))}")
     cases = [case for case in SUITES[args.suite] if (args.seeds is None or case.seed in args.seeds)
              and ResultFolder(args.suite_dir / "runs" / case.name / args.method).is_finished()]
     if not cases:
-        parser.error(f"no finished {args.method} pivot under {args.suite_dir}/runs")
+        parser.error(f"no finished {args.method} pivot of suite {args.suite} under {args.suite_dir}/runs")
     return args, cases
 
 
