@@ -23,7 +23,6 @@ the folder once. Each row also keeps the edited coordinate of the fitted and of 
 
 from __future__ import annotations
 
-import json
 import statistics
 from functools import partial
 
@@ -42,7 +41,7 @@ from invert3d.pipeline.evaluate import ViewScore, _cameras, mean_scores, score_s
 from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
-from invert3d.synthetic.params import PARAMETER_NAMES
+from invert3d.synthetic.params import PARAMETER_NAMES, sample_latents
 
 LOCAL_SAMPLES, LOCAL_SIGMA = 2000, 1.0
 LENGTHS = [i / 8 for i in range(17)]  # 0 to 2
@@ -129,9 +128,8 @@ def main() -> None:
         scene.G.requires_grad_(False)
         camera = pivot.input_camera()[None]
         z = subject_latent(pivot).reshape(-1)
-        own_truth = case_subject(case, args.suite_dir, G0.img_resolution)
-        true_z = json.loads((own_truth[0] / "subject.json").read_text())["latent"]
-        own_views = moved_views(scene, own_truth)
+        true_z = sample_latents(1, case.seed)[0]  # the subject's, as make_subject draws it
+        own_views = moved_views(scene, case_subject(case, args.suite_dir, G0.img_resolution))
         fidelity[case.name] = mean_scores(own_views)["psnr"]
         heldout_fidelity[case.name] = heldout_psnr(own_views)
         for name in ATTRIBUTES:
@@ -157,7 +155,7 @@ def main() -> None:
                 rows.append({"subject": case.name, "attribute": name, "strength": s, "best_c": c,
                              **{kind: round(v, 3) for kind, v in {**psnr, **heldout}.items()},
                              **(layer_profile(oracle, step) if heldout else {}),
-                             "subject_latent": round(float(z[k]), 3), "true_latent": round(true_z[k], 3),
+                             "subject_latent": round(float(z[k]), 3), "true_latent": round(float(true_z[k]), 3),
                              "length_psnr": {f"{x:g}": round(v, 3) for x, v in lengths.items()}})
                 print(f"{case.name} {name} {s:+g}: fidelity {fidelity[case.name]:.2f}, "
                       + ", ".join(f"{kind} {v:.2f}" for kind, v in psnr.items()) + f" (c {c:g})", flush=True)
