@@ -6,28 +6,35 @@ edited photo is what the tool reaches when it is *given* the edited photo; where
 margin, the generator draws the edited subject less faithfully than the original one, and an edit of the result,
 which sees only the original photo, is not expected to close the gap.
 
-    python bench/edit_reference.py E [--only [SUBJECT:]ATTRIBUTE=STRENGTH ...] [--method hfgi3d] [--out FILE.json]
+    python bench/edit_reference.py E [--suite edit] [--seeds 1,2] [--method hfgi3d]
+                                     [--only [SUBJECT:]ATTRIBUTE=STRENGTH ...] [--misses] [--out FILE.json]
 
-E: a finished ``invert3d bench --suite edit`` folder (its results.json and pivots). The fresh inversions, with the
-suite's settings for the method, go to E/runs/<subject>_<attribute><strength>/<method> beside the pivots (about
-4 min each on two cores; a finished one is reused).
+E: a bench folder with finished pivots (``invert3d bench --suite edit --out E``, or another suite's with
+``--suite``). Each pivot is edited as ``invert3d edit`` edits it; the fresh inversions run with the pivot's own
+settings (its config.json) and go to E/runs/<subject>_<attribute><strength>/<method> beside the pivots (about
+4 min each on two cores; a finished one is reused). ``--misses``: only the edits outside the margin.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-from pathlib import Path
 
+from pivots import novel_psnr, parse_pivots, pivot_parser
 from report import emit
 
-from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS, _invert
+from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS
 from invert3d.benchmark.run import case_subject
-from invert3d.benchmark.suites import SUITES
+from invert3d.cameras import load_label
 from invert3d.checkpoints import checkpoint_identity, load_generator
-from invert3d.pipeline.evaluate import mean_scores, score_subject
+from invert3d.config import InversionConfig
+from invert3d.editing.directions import Directions
+from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_offset
+from invert3d.media import load_photo
+from invert3d.pipeline.invert import invert_photo, run_config
+from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import tune_runtime
+from invert3d.scene import Scene
 
 
 def _edit(text: str) -> tuple[str, str, float]:
@@ -44,44 +51,52 @@ def _edit(text: str) -> tuple[str, str, float]:
     return subject, name, value
 
 
+def fresh_inversion(pivot: ResultFolder, subject, run_dir) -> ResultFolder:
+    """The photo in ``subject`` inverted into a fresh copy of the embedded model with ``pivot``'s settings, in
+    ``run_dir`` (reused when finished)."""
+    G = load_generator()  # an inversion tunes the generator it is given
+    cfg = InversionConfig.from_dict(pivot.read_config()["inversion"])
+    camera = load_label(subject / "input_camera.json")
+    invert_photo(G, load_photo(subject / "input.png", G.img_resolution), camera, cfg, run_dir,
+                 run_config(cfg, subject / "input.png", camera, checkpoint_identity(None), G), quiet=True)
+    return ResultFolder(run_dir)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("suite_dir", type=Path, help="a finished invert3d bench --suite edit folder")
+    parser = pivot_parser(__doc__)
     parser.add_argument("--only", type=_edit, action="append", default=[], metavar="[SUBJECT:]ATTRIBUTE=STRENGTH",
                         help="only these edits, of the subjects whose case name starts with SUBJECT (e.g. "
-                        "s001:skin_tone=-1.5; repeatable; default: every subject, attribute and strength)")
-    parser.add_argument("--method", default="hfgi3d", help="the pivots' method, also the fresh inversions'")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    try:
-        suite = json.loads((args.suite_dir / "results.json").read_text())
-    except (OSError, ValueError):
-        raise SystemExit(f"error: {args.suite_dir}/results.json is missing or unreadable: run the edit suite first")
-    edited = {(r["subject"], r["attribute"], r["strength"]): r for r in suite["rows"]
-              if r["method"] == args.method and r["directions"] == "plain"}
-    if not edited:
-        raise SystemExit(f"error: {args.suite_dir} has no plain edits of {args.method} pivots")
+                        "s001:skin_tone=-1.5; repeatable; default: every attribute and strength)")
+    parser.add_argument("--misses", action="store_true", help="only the edits outside the margin")
+    args, cases = parse_pivots(parser)
     wanted = args.only or [("", name, s) for name in ATTRIBUTES for s in STRENGTHS]
     tune_runtime()
     resolution = load_generator().img_resolution
+    directions = Directions.load(EMBEDDED_DIRECTIONS)
     rows = []
-    for case in SUITES["edit"]:
+    for case in cases:
+        pivot = ResultFolder(args.suite_dir / "runs" / case.name / args.method)
+        scene = pivot.open()
+        scene.G.requires_grad_(False)
+        fidelity = novel_psnr(scene, *case_subject(case, args.suite_dir, resolution))
         for subject, name, s in wanted:
-            row = edited.get((case.name, name, s))
-            if row is None or not case.name.startswith(subject):
+            if not case.name.startswith(subject):
                 continue
             shifted = case.shifted(name, s)
-            # an inversion tunes the generator it is given: a fresh copy each
-            fresh = _invert(load_generator(), shifted, args.method, args.suite_dir, checkpoint_identity(None))
-            true_dir, true_geometry = case_subject(shifted, args.suite_dir, resolution)
-            psnr = mean_scores(score_subject(fresh.open(), true_dir, true_geometry).novel)["psnr"]
-            rows.append({"subject": case.name, "attribute": name, "strength": s,
-                         "fidelity_psnr": row["fidelity_psnr"], "edit_psnr": row["edit_psnr"],
-                         "fresh_psnr": round(psnr, 3), "fresh_seconds": fresh.read_summary().get("seconds")})
-            print(f"{case.name} {name} {s:+g}: fidelity {row['fidelity_psnr']:.2f}, edit {row['edit_psnr']:.2f}, "
+            truth = case_subject(shifted, args.suite_dir, resolution)
+            step = edit_offset(pivot, directions, name)[0](s).detach()
+            edit = novel_psnr(Scene(scene.G, scene.ws + step, scene.intrinsics), *truth)
+            if args.misses and fidelity - edit <= FIDELITY_MARGIN:
+                continue
+            fresh = fresh_inversion(pivot, truth[0], args.suite_dir / "runs" / shifted.name / args.method)
+            psnr = novel_psnr(fresh.open(), *truth)
+            rows.append({"subject": case.name, "attribute": name, "strength": s, "fidelity_psnr": round(fidelity, 4),
+                         "edit_psnr": round(edit, 4), "fresh_psnr": round(psnr, 3),
+                         "fresh_seconds": fresh.read_summary().get("seconds")})
+            print(f"{case.name} {name} {s:+g}: fidelity {fidelity:.2f}, edit {edit:.2f}, "
                   f"fresh inversion of the true edit {psnr:.2f} dB", flush=True)
     if not rows:
-        raise SystemExit("error: none of the asked edits is in the suite's results")
+        raise SystemExit("error: none of the asked edits is in the folder" + (" outside the margin" * args.misses))
     summary = {kind: {"mean_psnr": round(statistics.mean(r[f"{kind}_psnr"] for r in rows), 3),
                       "within_margin": sum(r["fidelity_psnr"] - r[f"{kind}_psnr"] <= FIDELITY_MARGIN for r in rows),
                       "edits": len(rows)} for kind in ("edit", "fresh")}
