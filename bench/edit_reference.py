@@ -23,15 +23,12 @@ import statistics
 from pivots import novel_psnr, parse_pivots, pivot_parser
 from report import emit
 
-from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS
+from invert3d.benchmark.edits import ATTRIBUTES, FIDELITY_MARGIN, STRENGTHS, invert_subject
 from invert3d.benchmark.run import case_subject
-from invert3d.cameras import load_label
 from invert3d.checkpoints import checkpoint_identity, load_generator
 from invert3d.config import InversionConfig
 from invert3d.editing.directions import Directions
 from invert3d.editing.edit import EMBEDDED_DIRECTIONS, edit_offset
-from invert3d.media import load_photo
-from invert3d.pipeline.invert import invert_photo, run_config
 from invert3d.pipeline.layout import ResultFolder
 from invert3d.runtime import tune_runtime
 from invert3d.scene import Scene
@@ -51,17 +48,6 @@ def _edit(text: str) -> tuple[str, str, float]:
     return subject, name, value
 
 
-def fresh_inversion(pivot: ResultFolder, subject, run_dir) -> ResultFolder:
-    """The photo in ``subject`` inverted into a fresh copy of the embedded model with ``pivot``'s settings, in
-    ``run_dir`` (reused when finished)."""
-    G = load_generator()  # an inversion tunes the generator it is given
-    cfg = InversionConfig.from_dict(pivot.read_config()["inversion"])
-    camera = load_label(subject / "input_camera.json")
-    invert_photo(G, load_photo(subject / "input.png", G.img_resolution), camera, cfg, run_dir,
-                 run_config(cfg, subject / "input.png", camera, checkpoint_identity(None), G), quiet=True)
-    return ResultFolder(run_dir)
-
-
 def main() -> None:
     parser = pivot_parser(__doc__)
     parser.add_argument("--only", type=_edit, action="append", default=[], metavar="[SUBJECT:]ATTRIBUTE=STRENGTH",
@@ -75,20 +61,25 @@ def main() -> None:
     directions = Directions.load(EMBEDDED_DIRECTIONS)
     rows = []
     for case in cases:
+        edits = [(name, s) for subject, name, s in wanted if case.name.startswith(subject)]
+        if not edits:
+            continue
         pivot = ResultFolder(args.suite_dir / "runs" / case.name / args.method)
         scene = pivot.open()
         scene.G.requires_grad_(False)
         fidelity = novel_psnr(scene, *case_subject(case, args.suite_dir, resolution))
-        for subject, name, s in wanted:
-            if not case.name.startswith(subject):
-                continue
+        cfg = InversionConfig.from_dict(pivot.read_config()["inversion"])
+        offsets = {name: edit_offset(pivot, directions, name)[0] for name in {name for name, _ in edits}}
+        for name, s in edits:
             shifted = case.shifted(name, s)
             truth = case_subject(shifted, args.suite_dir, resolution)
-            step = edit_offset(pivot, directions, name)[0](s).detach()
+            step = offsets[name](s).detach()
             edit = novel_psnr(Scene(scene.G, scene.ws + step, scene.intrinsics), *truth)
             if args.misses and fidelity - edit <= FIDELITY_MARGIN:
                 continue
-            fresh = fresh_inversion(pivot, truth[0], args.suite_dir / "runs" / shifted.name / args.method)
+            # an inversion tunes the generator it is given: a fresh copy each, with the pivot's settings
+            fresh = invert_subject(load_generator(), truth[0], cfg, args.suite_dir / "runs" / shifted.name
+                                   / args.method, checkpoint_identity(None))
             psnr = novel_psnr(fresh.open(), *truth)
             rows.append({"subject": case.name, "attribute": name, "strength": s, "fidelity_psnr": round(fidelity, 4),
                          "edit_psnr": round(edit, 4), "fresh_psnr": round(psnr, 3),

@@ -32,6 +32,7 @@ from invert3d.benchmark.methods import method_config
 from invert3d.benchmark.run import case_subject
 from invert3d.benchmark.suites import SUITES, Case
 from invert3d.cameras import load_label
+from invert3d.config import InversionConfig
 from invert3d.editing.directions import apply_edit, learn_directions
 from invert3d.editing.edit import edit_offset, edit_result
 from invert3d.editing.samples import is_synthetic_world_model, synthetic_samples
@@ -66,9 +67,14 @@ def _readout(G) -> tuple[torch.Tensor, torch.Tensor]:
 def _invert(G, case: Case, method: str, out: Path, checkpoint: dict[str, str], settings=()) -> ResultFolder:
     """The case's inversion by ``method`` with ``settings`` (KEY=VALUE; reused when finished)."""
     subject, _ = case_subject(case, out, G.img_resolution)
+    return invert_subject(G, subject, method_config("edit", method, settings),
+                          out / "runs" / case.name / method.replace("/", "_"), checkpoint)
+
+
+def invert_subject(G, subject: Path, cfg: InversionConfig, run_dir: Path, checkpoint: dict[str, str]) -> ResultFolder:
+    """The photo of a subject folder (``input.png``, ``input_camera.json``) inverted into G (tuned in place) with
+    ``cfg``, in ``run_dir`` (reused when finished)."""
     camera = load_label(subject / "input_camera.json")
-    cfg = method_config("edit", method, settings)
-    run_dir = out / "runs" / case.name / method.replace("/", "_")
     invert_photo(G, load_photo(subject / "input.png", G.img_resolution), camera, cfg, run_dir,
                  run_config(cfg, subject / "input.png", camera, checkpoint, G), quiet=True)
     return ResultFolder(run_dir)
